@@ -1,0 +1,70 @@
+# iommufd nesting for Linux 6.12 LTS: the patch series in series/, and the
+# harness that turns it into tested kernels.  See README.md.
+#
+#   make              build and boot the x86_64 machine, run a short demo
+#   make check        everything: checks on the series, both kernels, all VMs
+#   make tree         a kernel git tree ($(DEV_TREE)) with the series as commits
+#   make export       write that tree's commits back into series/
+#   make test-mock    rebuild the dev tree (x86_64) and rerun the mock selftests
+#   make bisect       build every prefix of the series (slow; not in check)
+#   make help         the rest
+
+CACHE ?= $(HOME)/.cache/iommufd-nesting
+DEV_TREE ?= $(CACHE)/linux
+CHECK_TREE ?= $(CACHE)/check-linux
+export CACHE DEV_TREE CHECK_TREE LINUX_TREE LINUX_BASE FORCE SUITES
+
+ifneq ($(LINUX_TREE),)
+CHECK_TREE := $(LINUX_TREE)
+DEV_TREE := $(LINUX_TREE)
+endif
+
+.PHONY: all demo check deps base tree export build build-dev test-mock \
+	test-machine bisect checkpatch help clean-results
+
+all: demo
+
+demo: deps
+	@bash scripts/demo.sh
+
+check: deps
+	@bash scripts/check.sh
+
+deps:
+	@bash scripts/deps.sh
+
+base: deps
+	@bash scripts/base.sh
+
+tree: base
+	@bash scripts/tree.sh $(DEV_TREE)
+
+export:
+	@bash scripts/export.sh $(DEV_TREE)
+
+# Build the dev tree for ARCH (x86_64 or arm64).
+ARCH ?= x86_64
+build-dev:
+	@bash scripts/build.sh $(ARCH) $(DEV_TREE) $(CACHE)/build-dev
+
+# The edit loop: rebuild the dev tree and rerun the mock selftests.
+test-mock: deps
+	@bash scripts/build.sh x86_64 $(DEV_TREE) $(CACHE)/build-dev
+	@bash scripts/run-vm.sh x86-mock $(CACHE)/build-dev $(CACHE)/results-dev
+	@python3 scripts/report.py $(CACHE)/results-dev x86-mock
+
+# One machine on the dev tree: make test-machine MACHINE=arm64-smmu
+MACHINE ?= x86-mock
+test-machine: deps
+	@bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-dev $(CACHE)/results-dev
+	@python3 scripts/report.py $(CACHE)/results-dev $(MACHINE)
+
+checkpatch: base
+	@bash scripts/tree.sh $(CHECK_TREE)
+	@bash scripts/series-checks.sh $(CHECK_TREE) /dev/stdout
+
+bisect: deps base
+	@bash scripts/bisect.sh
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'

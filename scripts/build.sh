@@ -1,0 +1,56 @@
+#!/bin/bash
+# build.sh ARCH TREE OUT [debug]: build, out of tree and with ccache,
+#   OUT/ARCH/kernel  the kernel (tinyconfig + configs/common + configs/ARCH)
+#   OUT/ARCH/hdr     the tree's uAPI headers
+#   OUT/ARCH/tests   the iommu selftests, static, against those headers
+# Every option a fragment sets is checked in the final .config.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+arch=${1:?usage: build.sh ARCH TREE OUT}; tree=${2:?}; out=${3:?}
+case "$arch" in
+x86_64) karch=x86_64; cross=; image=bzImage; imgpath=arch/x86/boot/bzImage ;;
+arm64)  karch=arm64; cross=aarch64-linux-gnu-; image=Image; imgpath=arch/arm64/boot/Image ;;
+*) die "unknown ARCH $arch" ;;
+esac
+frags=("$TOP/configs/common.config" "$TOP/configs/$arch.config")
+[ -n "${EXTRA_CONFIGS:-}" ] && frags+=($EXTRA_CONFIGS)
+o=$out/$arch/kernel
+mkdir -p "$o"
+export ARCH=$karch CROSS_COMPILE=$cross
+export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=iommufd KBUILD_BUILD_HOST=nesting
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+export CCACHE_BASEDIR=$tree CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+kmake() { make -s -C "$tree" O="$o" CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$(nproc)" "$@"; }
+
+sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
+if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ]; then
+	log "$arch: configuring (tinyconfig + ${frags[*]##*/})"
+	kmake tinyconfig >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "${frags[@]}" >/dev/null
+	kmake olddefconfig >/dev/null
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=n) opt=${line%%=*}
+			grep -q "^$opt=" "$o/.config" && { log "config: $opt is set, fragment says n"; bad=1; } ;;
+		CONFIG_*=*) grep -qxF "$line" "$o/.config" ||
+			{ log "config: $line missing: $(grep "^$line\|^# ${line%%=*} " "$o/.config" || echo unset)"; bad=1; } ;;
+		esac
+	done < <(cat "${frags[@]}")
+	[ $bad = 0 ] || die "$arch: the fragments do not hold (dependencies?)"
+	echo "$sum" > "$o/.frags"
+fi
+log "$arch: building $image"
+kmake "$image"
+cp "$o/$imgpath" "$out/$arch/$image"
+
+log "$arch: uAPI headers and selftests"
+kmake headers_install INSTALL_HDR_PATH="$out/$arch/hdr" >/dev/null
+mkdir -p "$out/$arch/tests"
+for d in iommu; do
+	CFLAGS="-static" LDFLAGS="-static" make -s -C "$tree/tools/testing/selftests/$d" \
+		ARCH="$karch" CROSS_COMPILE="$cross" CC="${cross}gcc" \
+		KHDR_INCLUDES="-isystem $out/$arch/hdr/include" \
+		OUTPUT="$out/$arch/tests" all
+done
+log "$arch: done"

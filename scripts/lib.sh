@@ -1,0 +1,24 @@
+# Shared settings for the pipeline scripts (sourced, not run).
+# shellcheck shell=bash
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CACHE:-$HOME/.cache/iommufd-nesting}
+# The base: Debian's linux-source-6.12, pinned.
+BASE_PKG=linux-source-6.12
+BASE_VERSION=${BASE_VERSION:-6.12.117-1~deb12u1}
+BASE_SHA256=${BASE_SHA256:-585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f}
+mkdir -p "$CACHE"
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# The git tree holding only the base commit (tag "base").
+BASE_REPO=$CACHE/linux-base
+# The project identity: authors, signs off and commits the series.
+IDENT_NAME="iommufd-nesting"
+IDENT_EMAIL="devel@iommufd-nesting.invalid"
+die() { log "ERROR: $*"; exit 1; }
+# git in a tree, as the project identity, with stable dates where asked.
+tgit() { local d=$1; shift; git -C "$d" -c user.name="$IDENT_NAME" -c user.email="$IDENT_EMAIL" "$@"; }
+# Trees: the developer's (make tree / make export) and the one make check
+# builds from the committed series.  LINUX_TREE names a user's own 6.12.y
+# git tree instead: the series is applied there on branch iommufd-nesting.
+DEV_TREE=${DEV_TREE:-$CACHE/linux}
+CHECK_TREE=${CHECK_TREE:-$CACHE/check-linux}
+SERIES_DIR=$TOP/series

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Parse the consoles of the test machines and report.
+
+For each RESULTS/MACHINE.log (with its MACHINE.plan) this reads
+  - the KUnit KTAP printed at boot (before @@BOOTED): one result per case;
+  - each suite's kselftest TAP between @@SUITE NAME and @@END NAME rc=N;
+  - @@KMSG lines: kernel BUG/WARNING/Oops output, a failure of that suite.
+A suite fails as a whole when it printed no results, when its TAP plan
+(1..N) does not match the results it printed, when it exited non-zero
+without a failing case, or when the machine crashed or hung before it ended.
+Prints a per-suite table, the failing and skipped cases with their reasons,
+and one line "N passed, N failed, N skipped"; exits 1 on any failure.
+"""
+import os
+import re
+import sys
+
+RES = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?\s*$")
+
+
+class Suite:
+    def __init__(self, machine, name):
+        self.machine, self.name = machine, name
+        self.passed, self.failed, self.skipped = [], [], []
+        self.errors = []  # whole-suite problems, each counts as one failure
+
+    def counts(self):
+        return len(self.passed), len(self.failed) + len(self.errors), len(self.skipped)
+
+
+def parse_tap(lines, suite, indent=""):
+    plan = None
+    for ln in lines:
+        if not ln.startswith(indent) or ln[len(indent):len(indent) + 1] == " ":
+            continue
+        s = ln[len(indent):]
+        m = re.match(r"^1\.\.(\d+)", s)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        m = RES.match(s)
+        if not m:
+            continue
+        ok, _, name, directive, reason = m.groups()
+        if directive == "SKIP":
+            suite.skipped.append((name, reason or ""))
+        elif ok == "ok" or directive == "XFAIL":
+            suite.passed.append(name)
+        else:
+            suite.failed.append((name, ""))
+    seen = sum(suite.counts()) - len(suite.errors)
+    if seen == 0:
+        suite.errors.append("printed no results")
+    elif plan is not None and plan != seen:
+        suite.errors.append("plan 1..%d but %d results" % (plan, seen))
+    return plan
+
+
+def parse_kunit(machine, boot):
+    """KTAP at boot: suites are '# Subtest: NAME' at 4 spaces, their cases
+    'ok N name' at 4 spaces; parameterised cases nest deeper and are counted
+    once, by their parent line."""
+    suites, cur, body = [], None, []
+    for ln in boot:
+        m = re.match(r"^    # Subtest: (\S+)", ln)
+        if m:
+            if cur:
+                parse_tap(body, cur, "    ")
+            cur, body = Suite(machine, "kunit:" + m.group(1)), []
+            suites.append(cur)
+            continue
+        if cur is not None:
+            body.append(ln)
+            if re.match(r"^(not )?ok \d+ ", ln):
+                parse_tap(body, cur, "    ")
+                cur, body = None, []
+    if cur:
+        parse_tap(body, cur, "    ")
+        cur.errors.append("suite did not finish")
+    return suites
+
+
+def parse_machine(res, machine):
+    log = open(os.path.join(res, machine + ".log"), errors="replace").read()
+    lines = [l.rstrip("\r") for l in log.split("\n")]
+    plan = open(os.path.join(res, machine + ".plan")).read().splitlines()
+    want_kunit = [l.split()[1] for l in plan if l.startswith("#kunit ")]
+    want = [l.split()[0] for l in plan if l.strip() and not l.startswith("#")]
+    booted = next((i for i, l in enumerate(lines) if l.startswith("@@BOOTED")), None)
+    suites = parse_kunit(machine, lines[:booted] if booted is not None else lines)
+    for k in want_kunit:
+        if not any(s.name == "kunit:" + k for s in suites):
+            s = Suite(machine, "kunit:" + k)
+            s.errors.append("suite did not run")
+            suites.append(s)
+    qemu = next((l for l in lines if l.startswith("@@QEMU ")), "@@QEMU rc=?")
+    done = any(l.startswith("@@DONE") for l in lines)
+    for name in want:
+        s = Suite(machine, name)
+        suites.append(s)
+        try:
+            a = lines.index("@@SUITE " + name)
+        except ValueError:
+            s.errors.append("never started (machine %s)" %
+                            ("did not boot" if booted is None else "crashed or hung"))
+            continue
+        end = next((i for i in range(a + 1, len(lines))
+                    if lines[i].startswith("@@END " + name + " ")), None)
+        body = lines[a + 1:end if end is not None else len(lines)]
+        parse_tap(body, s)
+        if end is None:
+            s.errors.append("did not end: crash or timeout (%s)" % qemu[2:])
+        else:
+            rc = re.search(r"rc=(\d+)", lines[end]).group(1)
+            s.secs = re.search(r"secs=(\d+)", lines[end]).group(1)
+            if rc != "0" and not s.failed and not s.errors:
+                s.errors.append("exited with rc=%s" % rc)
+    for l in lines:
+        m = re.match(r"^@@KMSG (\S+): (.*)", l)
+        if m:
+            tgt = next((s for s in suites if s.name == m.group(1)), None) or suites[0]
+            tgt.errors.append("kernel: " + m.group(2))
+    if booted is not None and not done:
+        suites[-1].errors.append("machine did not reach @@DONE (%s)" % qemu[2:])
+    return suites
+
+
+def main():
+    res = sys.argv[1]
+    machines = sys.argv[2:]
+    allsuites = []
+    for m in machines:
+        if not os.path.exists(os.path.join(res, m + ".log")):
+            s = Suite(m, "(machine)")
+            s.errors.append("no console log")
+            allsuites.append(s)
+            continue
+        allsuites += parse_machine(res, m)
+    print("\n%-12s %-34s %6s %6s %6s %6s" % ("machine", "suite", "pass", "fail", "skip", "secs"))
+    for s in allsuites:
+        p, f, k = s.counts()
+        print("%-12s %-34s %6d %6d %6d %6s" % (s.machine, s.name, p, f, k, getattr(s, "secs", "")))
+    for s in allsuites:
+        for n, r in s.failed:
+            print("FAIL %s %s: %s" % (s.machine, s.name, n))
+        for e in s.errors[:20]:
+            print("FAIL %s %s: %s" % (s.machine, s.name, e))
+        if len(s.errors) > 20:
+            print("FAIL %s %s: ... %d more" % (s.machine, s.name, len(s.errors) - 20))
+    for s in allsuites:
+        for n, r in s.skipped:
+            print("SKIP %s %s: %s (%s)" % (s.machine, s.name, n, r or "no reason given"))
+    P = sum(s.counts()[0] for s in allsuites)
+    F = sum(s.counts()[1] for s in allsuites)
+    K = sum(s.counts()[2] for s in allsuites)
+    print("\n%d passed, %d failed, %d skipped" % (P, F, K))
+    return 1 if F else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+#!/bin/bash
+# run-vm.sh MACHINE BUILD RESULTS: boot one test machine under TCG and
+# write its console to RESULTS/MACHINE.log.  Machines:
+#   x86-mock    x86_64, no IOMMU model: the mock (iommufd, fail_nth) + KUnit
+#   arm64-smmu  arm64 virt, SMMUv3 stage=nested, edu: KUnit, selftests, DMA
+#   x86-vtd     q35, VT-d scalable mode with first stage, edu: DMA
+#   x86-amd     q35, AMD-Vi, edu: DMA
+# SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+m=${1:?usage: run-vm.sh MACHINE BUILD RESULTS}; build=$2; res=$3
+mkdir -p "$res"
+edu="-device edu,dma_mask=0xffffffffffffffff"
+mem=2G
+case "$m" in
+x86-mock)
+	arch=x86_64
+	qemu=(qemu-system-x86_64 -M q35 -cpu max)
+	append="console=ttyS0"
+	plan="iommufd 1200 ./iommufd
+iommufd_fail_nth 1800 ./iommufd_fail_nth" ;;
+arm64-smmu)
+	arch=arm64
+	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
+	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on $edu)
+	append="console=ttyAMA0"
+	plan="#kunit arm-smmu-v3-kunit-test
+iommufd 1200 ./iommufd
+iommufd_fail_nth 1800 ./iommufd_fail_nth
+edu_dma 300 ./iommufd_edu_dma" ;;
+x86-vtd)
+	arch=x86_64
+	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
+	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
+	append="console=ttyS0 intel_iommu=on,sm_on"
+	plan="edu_dma 300 ./iommufd_edu_dma" ;;
+x86-amd)
+	arch=x86_64
+	qemu=(qemu-system-x86_64 -M q35 -cpu max -device amd-iommu $edu)
+	append="console=ttyS0 amd_iommu=on"
+	plan="edu_dma 300 ./iommufd_edu_dma" ;;
+*) die "unknown machine $m" ;;
+esac
+case "$arch" in x86_64) kernel=$build/x86_64/bzImage ;; arm64) kernel=$build/arm64/Image ;; esac
+[ -f "$kernel" ] || die "$kernel missing: build first"
+
+if [ -n "${SUITES:-}" ]; then
+	plan=$(echo "$plan" | while read -r n rest; do
+		case " $SUITES " in *" $n "*) echo "$n $rest" ;; esac; done)
+fi
+printf '%s\n' "$plan" > "$res/$m.plan"
+bash "$TOP/scripts/initramfs.sh" "$arch" "$build/$arch/tests" "$res/$m.plan" "$res/$m.cpio"
+
+# The whole VM gets the sum of its suites' timeouts plus boot time.
+tmo=$(awk '{s += $2} END {print s + 240}' "$res/$m.plan")
+log "$m: booting ($arch, timeout ${tmo}s)"
+start=$(date +%s)
+set +e
+timeout -k 10 "$tmo" "${qemu[@]}" -smp 2 -m "$mem" -display none -no-reboot \
+	-monitor none -serial stdio -kernel "$kernel" -initrd "$res/$m.cpio" \
+	-append "$append panic=-1 oops=panic ${APPEND:-}" </dev/null > "$res/$m.log" 2>&1
+rc=$?
+set -e
+echo "@@QEMU rc=$rc secs=$(( $(date +%s) - start ))" >> "$res/$m.log"
+log "$m: finished in $(( $(date +%s) - start ))s (qemu rc=$rc)"
+rm -f "$res/$m.cpio"
