@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 res=${RESULTS:-$CACHE/results}
 build=$CACHE/build-check
-machines=(host x86-mock arm64-smmu x86-vtd x86-amd)
+read -r -a machines <<< "host ${MACHINES:-x86-mock arm64-smmu x86-vtd x86-amd}"
 rm -rf "$res"
 mkdir -p "$res"
 t0=$(date +%s)
@@ -17,7 +17,7 @@ bash "$TOP/scripts/tree.sh" "$CHECK_TREE"
 stamp tree
 bash "$TOP/scripts/series-checks.sh" "$CHECK_TREE" "$res/host.log"
 stamp series-checks
-for a in x86_64 arm64; do
+for a in ${ARCHES:-x86_64 arm64}; do
 	bash "$TOP/scripts/build.sh" "$a" "$CHECK_TREE" "$build"
 	stamp "build-$a"
 done

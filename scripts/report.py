@@ -3,7 +3,8 @@
 
 For each RESULTS/MACHINE.log (with its MACHINE.plan) this reads
   - the KUnit KTAP printed at boot (before @@BOOTED): one result per case;
-  - each suite's kselftest TAP between @@SUITE NAME and @@END NAME rc=N;
+  - each suite's kselftest TAP between @@SUITE NAME and @@END NAME, and its
+    exit code (@@RC N);
   - @@KMSG lines: kernel BUG/WARNING/Oops output, a failure of that suite.
 A suite fails as a whole when it printed no results, when its TAP plan
 (1..N) does not match the results it printed, when it exited non-zero
@@ -111,10 +112,12 @@ def parse_machine(res, machine):
         if end is None:
             s.errors.append("did not end: crash or timeout (%s)" % qemu[2:])
         else:
-            rc = re.search(r"rc=(\d+)", lines[end]).group(1)
+            rcs = [l.split()[1] for l in body if l.startswith("@@RC ")]
+            rc = rcs[-1] if rcs else "?"
             s.secs = re.search(r"secs=(\d+)", lines[end]).group(1)
             if rc != "0" and not s.failed and not s.errors:
-                s.errors.append("exited with rc=%s" % rc)
+                s.errors.append("exited with rc=%s%s" %
+                                (rc, " (timeout)" if rc in ("124", "143") else ""))
     for l in lines:
         m = re.match(r"^@@KMSG (\S+): (.*)", l)
         if m:

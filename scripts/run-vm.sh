@@ -5,7 +5,9 @@
 #   arm64-smmu  arm64 virt, SMMUv3 stage=nested, edu: KUnit, selftests, DMA
 #   x86-vtd     q35, VT-d scalable mode with first stage, edu: DMA
 #   x86-amd     q35, AMD-Vi, edu: DMA
-# SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd.
+#   x86-demo    q35, VT-d, edu: what make (the demo) runs
+# SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd;
+# PLAN replaces it (lines of NAME TIMEOUT COMMAND), for debugging.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 m=${1:?usage: run-vm.sh MACHINE BUILD RESULTS}; build=$2; res=$3
@@ -17,7 +19,7 @@ x86-mock)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max)
 	append="console=ttyS0"
-	plan="iommufd 1200 ./iommufd
+	plan="iommufd 1200 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
 iommufd_fail_nth 1800 ./iommufd_fail_nth" ;;
 arm64-smmu)
 	arch=arm64
@@ -25,7 +27,7 @@ arm64-smmu)
 	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on $edu)
 	append="console=ttyAMA0"
 	plan="#kunit arm-smmu-v3-kunit-test
-iommufd 1200 ./iommufd
+iommufd 1200 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
 iommufd_fail_nth 1800 ./iommufd_fail_nth
 edu_dma 300 ./iommufd_edu_dma" ;;
 x86-vtd)
@@ -34,16 +36,24 @@ x86-vtd)
 	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
 	append="console=ttyS0 intel_iommu=on,sm_on"
 	plan="edu_dma 300 ./iommufd_edu_dma" ;;
+x86-demo)
+	arch=x86_64
+	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
+	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
+	append="console=ttyS0 intel_iommu=on,sm_on"
+	plan="hw_info 300 ./iommufd -t get_hw_info
+edu_dma 300 ./iommufd_edu_dma" ;;
 x86-amd)
 	arch=x86_64
-	qemu=(qemu-system-x86_64 -M q35 -cpu max -device amd-iommu $edu)
-	append="console=ttyS0 amd_iommu=on"
+	qemu=(qemu-system-x86_64 -M q35 -cpu max -device amd-iommu,intremap=off,pt=off $edu)
+	append="console=ttyS0 iommufd.allow_unsafe_interrupts=1"
 	plan="edu_dma 300 ./iommufd_edu_dma" ;;
 *) die "unknown machine $m" ;;
 esac
 case "$arch" in x86_64) kernel=$build/x86_64/bzImage ;; arm64) kernel=$build/arm64/Image ;; esac
 [ -f "$kernel" ] || die "$kernel missing: build first"
 
+[ -n "${PLAN:-}" ] && plan=$PLAN
 if [ -n "${SUITES:-}" ]; then
 	plan=$(echo "$plan" | while read -r n rest; do
 		case " $SUITES " in *" $n "*) echo "$n $rest" ;; esac; done)
@@ -58,7 +68,7 @@ start=$(date +%s)
 set +e
 timeout -k 10 "$tmo" "${qemu[@]}" -smp 2 -m "$mem" -display none -no-reboot \
 	-monitor none -serial stdio -kernel "$kernel" -initrd "$res/$m.cpio" \
-	-append "$append panic=-1 oops=panic ${APPEND:-}" </dev/null > "$res/$m.log" 2>&1
+	-append "$append panic=-1 oops=panic ${APPEND:-}" ${QEMU_EXTRA:-} </dev/null > "$res/$m.log" 2>&1
 rc=$?
 set -e
 echo "@@QEMU rc=$rc secs=$(( $(date +%s) - start ))" >> "$res/$m.log"

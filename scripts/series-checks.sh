@@ -32,7 +32,8 @@ for p in "${patches[@]}"; do
 		echo "not ok $i $p"
 	fi
 done
-echo "@@END checkpatch rc=0 secs=0"
+echo "@@RC 0"
+echo "@@END checkpatch secs=0"
 echo "@@SUITE kernel-doc"
 echo "TAP version 13"
 base=base
@@ -45,7 +46,8 @@ for h in "${hdrs[@]}"; do
 	o=$(cd "$tree" && scripts/kernel-doc -none -Wall "$h" 2>&1)
 	if [ -z "$o" ]; then echo "ok $i $h"; else echo "$o" | sed 's/^/# /'; echo "not ok $i $h"; fi
 done
-echo "@@END kernel-doc rc=0 secs=0"
+echo "@@RC 0"
+echo "@@END kernel-doc secs=0"
 echo "@@DONE"
 } > "$out"
 [ "$out" = /dev/stdout ] || printf 'checkpatch 0 -\nkernel-doc 0 -\n' > "$(dirname "$out")/host.plan"
