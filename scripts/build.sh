@@ -17,9 +17,7 @@ frags=("$TOP/configs/common.config" "$TOP/configs/$arch.config")
 o=$out/$arch/kernel
 mkdir -p "$o"
 export ARCH=$karch CROSS_COMPILE=$cross
-export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=iommufd KBUILD_BUILD_HOST=nesting
-export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
-export CCACHE_BASEDIR=$tree CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+export CCACHE_BASEDIR=$tree
 kmake() { make -s -C "$tree" O="$o" CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$(nproc)" "$@"; }
 
 sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)

@@ -21,6 +21,8 @@ for a in ${ARCHES:-x86_64 arm64}; do
 	bash "$TOP/scripts/build.sh" "$a" "$CHECK_TREE" "$build"
 	stamp "build-$a"
 done
+bash "$TOP/scripts/sparse.sh" "$CHECK_TREE" "$build" "$res/host.log"
+stamp sparse
 for m in "${machines[@]:1}"; do
 	bash "$TOP/scripts/run-vm.sh" "$m" "$build" "$res" || true
 	stamp "vm-$m"

@@ -22,3 +22,7 @@ tgit() { local d=$1; shift; git -C "$d" -c user.name="$IDENT_NAME" -c user.email
 DEV_TREE=${DEV_TREE:-$CACHE/linux}
 CHECK_TREE=${CHECK_TREE:-$CACHE/check-linux}
 SERIES_DIR=$TOP/series
+# Kernel builds: fixed version strings, one ccache for all trees.
+export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=iommufd KBUILD_BUILD_HOST=nesting
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+export CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime

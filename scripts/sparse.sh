@@ -1,0 +1,40 @@
+#!/bin/bash
+# sparse.sh TREE BUILD LOG: run sparse (C=2) over every kernel C file the
+# series touches that the x86_64 or arm64 test kernel builds; appends a
+# "sparse" suite to LOG (the host's console log), one case per file: a
+# file passes when sparse reports nothing for it.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+tree=$1 build=$2 out=$3
+export CCACHE_BASEDIR=$tree
+base=base
+git -C "$tree" rev-parse -q --verify iommufd-nesting-base >/dev/null && base=iommufd-nesting-base
+mapfile -t files < <(git -C "$tree" diff --name-only --diff-filter=AM "$base" iommufd-nesting -- '*.c' |
+	grep -v '^tools/\|^scripts/\|^samples/')
+tmp=$(mktemp)
+{
+echo "@@SUITE sparse"
+echo "TAP version 13"
+n=0
+for f in "${files[@]}"; do
+	for a in x86_64 arm64; do
+		o=$build/$a/kernel
+		[ -f "$o/${f%.c}.o" ] || continue
+		case $a in x86_64) cross= ;; arm64) cross=aarch64-linux-gnu- ;; esac
+		n=$((n + 1))
+		ARCH=$a CROSS_COMPILE=$cross make -s -C "$tree" O="$o" C=2 \
+			CC="ccache ${cross}gcc" HOSTCC="ccache gcc" "${f%.c}.o" > "$tmp" 2>&1
+		if grep -q "$f" "$tmp"; then
+			sed 's/^/# /' "$tmp"
+			echo "not ok $n $a $f"
+		else
+			echo "ok $n $a $f"
+		fi
+		break
+	done
+done
+echo "1..$n"
+echo "@@RC 0"
+echo "@@END sparse secs=0"
+} >> "$out"
+rm -f "$tmp"
