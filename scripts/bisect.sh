@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 tree=$CACHE/bisect-linux
 build=$CACHE/build-bisect
-bash "$TOP/scripts/tree.sh" "$tree" >/dev/null
+own_tree "$tree" >/dev/null
 base=base
 [ -n "${LINUX_TREE:-}" ] && { tree=$LINUX_TREE; base=iommufd-nesting-base; }
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..iommufd-nesting")

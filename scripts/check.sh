@@ -13,7 +13,7 @@ stamp() { echo "$1 $(( $(date +%s) - t0 ))" >> "$res/times"; }
 
 bash "$TOP/scripts/base.sh"
 stamp base
-bash "$TOP/scripts/tree.sh" "$CHECK_TREE"
+own_tree "$CHECK_TREE"
 stamp tree
 bash "$TOP/scripts/series-checks.sh" "$CHECK_TREE" "$res/host.log"
 stamp series-checks

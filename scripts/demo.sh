@@ -9,7 +9,7 @@ res=$CACHE/results-demo
 say() { printf '\n== %s\n' "$*"; }
 
 say "Applying the series (series/) to Linux 6.12 in $CHECK_TREE"
-bash "$TOP/scripts/tree.sh" "$CHECK_TREE"
+own_tree "$CHECK_TREE"
 git -C "$CHECK_TREE" log --format='   %s' base..iommufd-nesting
 say "Building the x86_64 kernel and the iommu selftests (ccache, out of tree)"
 bash "$TOP/scripts/build.sh" x86_64 "$CHECK_TREE" "$build"

@@ -26,3 +26,13 @@ SERIES_DIR=$TOP/series
 export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=iommufd KBUILD_BUILD_HOST=nesting
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 export CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+# Apply the series to a tree that only the harness uses (check, demo,
+# bisect): always reset to series/, whatever it held.  A user's own tree
+# (LINUX_TREE) keeps the guards of tree.sh.
+own_tree() {
+	if [ -n "${LINUX_TREE:-}" ]; then
+		bash "$TOP/scripts/tree.sh" "$@"
+	else
+		FORCE=1 bash "$TOP/scripts/tree.sh" "$@"
+	fi
+}

@@ -24,7 +24,7 @@ iommufd_fail_nth 1800 ./iommufd_fail_nth" ;;
 arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
-	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on $edu)
+	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on -nic none $edu)
 	append="console=ttyAMA0"
 	plan="#kunit arm-smmu-v3-kunit-test
 iommufd 1200 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
