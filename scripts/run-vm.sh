@@ -5,7 +5,6 @@
 #   arm64-smmu  arm64 virt, SMMUv3 stage=nested, edu: KUnit, selftests, DMA
 #   x86-vtd     q35, VT-d scalable mode with first stage, edu: DMA
 #   x86-amd     q35, AMD-Vi, edu: DMA
-#   x86-demo    q35, VT-d, edu: what make (the demo) runs
 # SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd;
 # PLAN replaces it (lines of NAME TIMEOUT COMMAND), for debugging.
 set -euo pipefail
@@ -36,13 +35,6 @@ x86-vtd)
 	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
 	append="console=ttyS0 intel_iommu=on,sm_on"
 	plan="edu_dma 300 ./iommufd_edu_dma" ;;
-x86-demo)
-	arch=x86_64
-	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
-	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
-	append="console=ttyS0 intel_iommu=on,sm_on"
-	plan="hw_info 300 ./iommufd -t get_hw_info
-edu_dma 300 ./iommufd_edu_dma" ;;
 x86-amd)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max -device amd-iommu,intremap=off,pt=off $edu)
