@@ -60,7 +60,7 @@ test-machine: deps
 	@python3 scripts/report.py $(CACHE)/results-dev $(MACHINE)
 
 checkpatch: base
-	@bash scripts/tree.sh $(CHECK_TREE)
+	@bash -c '. scripts/lib.sh && own_tree "$(CHECK_TREE)"'
 	@bash scripts/series-checks.sh $(CHECK_TREE) /dev/stdout
 
 bisect: deps base

@@ -16,7 +16,8 @@ version=$BASE_VERSION
 deb=$(ls "$dl"/${BASE_PKG}_"${version//\~/%7e}"_all.deb "$dl"/${BASE_PKG}_"${version}"_all.deb 2>/dev/null | head -1 || true)
 if [ -z "$deb" ]; then
 	log "downloading $BASE_PKG=$version"
-	if ! (cd "$dl" && apt-get download -q "$BASE_PKG=$version" 2>&1); then
+	if ! (cd "$dl" && apt-get download -q "$BASE_PKG=$version" 2>&1) &&
+	   ! { apt-get update -q >/dev/null && (cd "$dl" && apt-get download -q "$BASE_PKG=$version" 2>&1); }; then
 		version=$(apt-cache madison "$BASE_PKG" | awk '{print $3}' | sort -V | tail -1)
 		[ -n "$version" ] || die "no $BASE_PKG in the archive (apt-get update?)"
 		cat >&2 <<WARN
@@ -61,6 +62,11 @@ tgit . commit -q -m "Linux 6.12.$sub from Debian $BASE_PKG $version" \
 	-m "Unpacked from /usr/src/$BASE_PKG.tar.xz of $BASE_PKG $version." \
 	-m "sha256 ${BASE_SHA256:-not checked (fallback)}"
 git tag base
+if [ -n "$BASE_SHA256" ]; then
+	echo "base: $BASE_PKG $version, sha256 $BASE_SHA256 (pinned)" > .git/base-info
+else
+	echo "base: $BASE_PKG $version, NOT the pinned $BASE_VERSION (fallback, sha256 unchecked)" > .git/base-info
+fi
 git gc -q --auto || true
 cd /
 rm -rf "$BASE_REPO"

@@ -6,11 +6,13 @@
 # ARCHES narrows it (default "x86_64 arm64").
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+unset EXTRA_CONFIGS
+lock_cache
 tree=$CACHE/bisect-linux
 build=$CACHE/build-bisect
 own_tree "$tree" >/dev/null
-base=base
-[ -n "${LINUX_TREE:-}" ] && { tree=$LINUX_TREE; base=iommufd-nesting-base; }
+[ -n "${LINUX_TREE:-}" ] && tree=$LINUX_TREE
+base=$(base_ref "$tree")
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..iommufd-nesting")
 t0=$(date +%s)
 i=0

@@ -20,13 +20,11 @@ export ARCH=$karch CROSS_COMPILE=$cross
 export CCACHE_BASEDIR=$tree
 kmake() { make -s -C "$tree" O="$o" CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$(nproc)" "$@"; }
 
-sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
-if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ]; then
-	log "$arch: configuring (tinyconfig + ${frags[*]##*/})"
-	kmake tinyconfig >/dev/null
-	"$tree/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "${frags[@]}" >/dev/null
-	kmake olddefconfig >/dev/null
-	bad=0
+# Every option a fragment sets must hold in the final .config; checked
+# after each build too, as a patch that changes a Kconfig file makes the
+# build reconfigure on its own.
+check_frags() {
+	local bad=0 line opt
 	while IFS= read -r line; do
 		case "$line" in
 		CONFIG_*=n) opt=${line%%=*}
@@ -36,17 +34,31 @@ if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ]; then
 		esac
 	done < <(cat "${frags[@]}")
 	[ $bad = 0 ] || die "$arch: the fragments do not hold (dependencies?)"
+}
+
+sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
+if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ]; then
+	log "$arch: configuring (tinyconfig + ${frags[*]##*/})"
+	kmake tinyconfig >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "${frags[@]}" >/dev/null
+	kmake olddefconfig >/dev/null
+	check_frags
 	echo "$sum" > "$o/.frags"
 fi
 log "$arch: building $image"
+rm -f "$out/$arch/$image"
 kmake "$image"
+check_frags
 cp "$o/$imgpath" "$out/$arch/$image"
 
 log "$arch: uAPI headers and selftests"
 kmake headers_install INSTALL_HDR_PATH="$out/$arch/hdr" >/dev/null
+rm -rf "$out/$arch/tests"
 mkdir -p "$out/$arch/tests"
 for d in iommu; do
-	CFLAGS="-static" LDFLAGS="-static" make -s -C "$tree/tools/testing/selftests/$d" \
+	# -B: the binaries also depend on the uAPI headers and on headers of
+	# the tree (iommufd_test.h) that the selftest makefiles do not list.
+	CFLAGS="-static" LDFLAGS="-static" make -B -s -C "$tree/tools/testing/selftests/$d" \
 		ARCH="$karch" CROSS_COMPILE="$cross" CC="${cross}gcc" \
 		KHDR_INCLUDES="-isystem $out/$arch/hdr/include" \
 		OUTPUT="$out/$arch/tests" all

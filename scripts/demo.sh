@@ -7,12 +7,15 @@ set -euo pipefail
 build=$CACHE/build-check
 res=$CACHE/results-demo
 say() { printf '\n== %s\n' "$*"; }
+unset PLAN SUITES APPEND QEMU_EXTRA EXTRA_CONFIGS
+lock_cache
 
 say "Applying the series (series/) to Linux 6.12 in $CHECK_TREE"
 own_tree "$CHECK_TREE"
-git -C "$CHECK_TREE" log --reverse --format='   %s' base..iommufd-nesting
+tree=${LINUX_TREE:-$CHECK_TREE}
+git -C "$tree" log --reverse --format='   %s' "$(base_ref "$tree")..iommufd-nesting"
 say "Building the x86_64 kernel and the iommu selftests (ccache, out of tree)"
-bash "$TOP/scripts/build.sh" x86_64 "$CHECK_TREE" "$build"
+bash "$TOP/scripts/build.sh" x86_64 "$tree" "$build"
 say "Booting it under QEMU (TCG), twice"
 rm -rf "$res"
 # The mock driver and a real IOMMU cannot share a 6.12 x86 machine: a

@@ -5,9 +5,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs=(build-essential bc bison flex libelf-dev libssl-dev cpio ccache
+need_pkgs=(build-essential make bc bison flex libelf-dev libssl-dev cpio ccache
 	   gcc-aarch64-linux-gnu libc6-dev-arm64-cross xz-utils rsync
-	   python3 perl git sparse kmod busybox-static libcap-dev)
+	   python3 perl git sparse kmod busybox-static libcap-dev util-linux)
 need_bpo=(qemu-system-x86 qemu-system-arm)
 
 missing=()
@@ -43,7 +43,8 @@ fi
 bb="$CACHE/busybox-arm64/bin/busybox"
 if [ ! -x "$bb" ]; then
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download -q busybox-static:arm64)
+	(cd "$tmp" && apt-get download -q busybox-static:arm64) ||
+		{ $SUDO apt-get update -q && (cd "$tmp" && apt-get download -q busybox-static:arm64); }
 	mkdir -p "$CACHE/busybox-arm64"
 	dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$CACHE/busybox-arm64"
 	rm -rf "$tmp"

@@ -10,8 +10,7 @@ set -euo pipefail
 tree=${1:?usage: export.sh TREE}
 [ -n "${LINUX_TREE:-}" ] && tree=$LINUX_TREE
 out=${SERIES_OUT:-$SERIES_DIR}
-base=base
-git -C "$tree" rev-parse -q --verify iommufd-nesting-base >/dev/null && base=iommufd-nesting-base
+base=$(base_ref "$tree")
 [ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
 	log "warning: $tree has uncommitted changes; they are not exported"
 

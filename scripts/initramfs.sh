@@ -14,7 +14,7 @@ trap 'rm -rf "$r"' EXIT
 mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,tests,usr/bin,usr/sbin}
 cp "$bb" "$r/bin/busybox"
 for a in sh mount umount cat echo grep sed sleep dmesg poweroff ls mkdir cut \
-	 timeout uname sync mknod head tail awk; do
+	 timeout uname sync mknod head tail awk fold; do
 	ln -s busybox "$r/bin/$a"
 done
 cp "$TOP/vm/init" "$r/init"

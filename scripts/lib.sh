@@ -15,7 +15,14 @@ IDENT_NAME="iommufd-nesting"
 IDENT_EMAIL="devel@iommufd-nesting.invalid"
 die() { log "ERROR: $*"; exit 1; }
 # git in a tree, as the project identity, with stable dates where asked.
-tgit() { local d=$1; shift; git -C "$d" -c user.name="$IDENT_NAME" -c user.email="$IDENT_EMAIL" "$@"; }
+# No global or system git config: format-patch and am give the same result
+# for every developer (format.thread, format.signOff, ... would change it).
+tgit() {
+	local d=$1
+	shift
+	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
+		git -C "$d" -c user.name="$IDENT_NAME" -c user.email="$IDENT_EMAIL" "$@"
+}
 # Trees: the developer's (make tree / make export) and the one make check
 # builds from the committed series.  LINUX_TREE names a user's own 6.12.y
 # git tree instead: the series is applied there on branch iommufd-nesting.
@@ -34,5 +41,19 @@ own_tree() {
 		bash "$TOP/scripts/tree.sh" "$@"
 	else
 		FORCE=1 bash "$TOP/scripts/tree.sh" "$@"
+	fi
+}
+# One harness run at a time per cache: check, demo and bisect share trees,
+# build directories and results.
+lock_cache() {
+	exec 9>"$CACHE/.lock"
+	flock -n 9 || { log "waiting for another run on $CACHE"; flock 9; }
+}
+# The base ref of a tree: "base", or the user's tree's recorded base.
+base_ref() {
+	if git -C "$1" rev-parse -q --verify iommufd-nesting-base >/dev/null; then
+		echo iommufd-nesting-base
+	else
+		echo base
 	fi
 }

@@ -121,16 +121,34 @@ def parse_machine(res, machine):
     for l in lines:
         m = re.match(r"^@@KMSG (\S+): (.*)", l)
         if m:
-            tgt = next((s for s in suites if s.name == m.group(1)), None) or suites[0]
+            tgt = next((s for s in suites if s.name == m.group(1)), None)
+            if tgt is None:
+                tgt = Suite(machine, "kernel(%s)" % m.group(1))
+                suites.append(tgt)
             tgt.errors.append("kernel: " + m.group(2))
-    if booted is not None and not done:
-        suites[-1].errors.append("machine did not reach @@DONE (%s)" % qemu[2:])
+    if not done:
+        s = Suite(machine, "(machine)")
+        s.errors.append("did not reach @@DONE: %s (%s)" %
+                        ("did not boot" if booted is None else "crashed or hung", qemu[2:]))
+        suites.append(s)
     return suites
+
+
+def known_skips():
+    """(machine, suite, case) triples that may skip: the file known-skips."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "known-skips")
+    known = set()
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 3 and not f[0].startswith("#"):
+            known.add(tuple(f[:3]))
+    return known
 
 
 def main():
     res = sys.argv[1]
     machines = sys.argv[2:]
+    known = known_skips()
     allsuites = []
     for m in machines:
         if not os.path.exists(os.path.join(res, m + ".log")):
@@ -138,7 +156,16 @@ def main():
             s.errors.append("no console log")
             allsuites.append(s)
             continue
-        allsuites += parse_machine(res, m)
+        suites = parse_machine(res, m)
+        if not suites:
+            s = Suite(m, "(machine)")
+            s.errors.append("ran no suite")
+            suites = [s]
+        for s in suites:
+            for n, r in s.skipped:
+                if (m, s.name, n) not in known:
+                    s.errors.append("unexpected skip of %s (%s); known-skips lists the expected ones" % (n, r))
+        allsuites += suites
     print("\n%-12s %-34s %6s %6s %6s %6s" % ("machine", "suite", "pass", "fail", "skip", "secs"))
     for s in allsuites:
         p, f, k = s.counts()

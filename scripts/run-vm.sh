@@ -18,28 +18,28 @@ x86-mock)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max)
 	append="console=ttyS0"
-	plan="iommufd 1200 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
-iommufd_fail_nth 1800 ./iommufd_fail_nth" ;;
+	plan="iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
+iommufd_fail_nth 600 ./iommufd_fail_nth" ;;
 arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
 	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on -nic none $edu)
 	append="console=ttyAMA0"
 	plan="#kunit arm-smmu-v3-kunit-test
-iommufd 1200 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
-iommufd_fail_nth 1800 ./iommufd_fail_nth
-edu_dma 300 ./iommufd_edu_dma" ;;
+iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
+iommufd_fail_nth 600 ./iommufd_fail_nth
+edu_dma 180 ./iommufd_edu_dma" ;;
 x86-vtd)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
 	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
 	append="console=ttyS0 intel_iommu=on,sm_on"
-	plan="edu_dma 300 ./iommufd_edu_dma" ;;
+	plan="edu_dma 180 ./iommufd_edu_dma" ;;
 x86-amd)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max -device amd-iommu,intremap=off,pt=off $edu)
 	append="console=ttyS0 iommufd.allow_unsafe_interrupts=1"
-	plan="edu_dma 300 ./iommufd_edu_dma" ;;
+	plan="edu_dma 180 ./iommufd_edu_dma" ;;
 *) die "unknown machine $m" ;;
 esac
 case "$arch" in x86_64) kernel=$build/x86_64/bzImage ;; arm64) kernel=$build/arm64/Image ;; esac

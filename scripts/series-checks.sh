@@ -18,13 +18,18 @@ echo "1..${#patches[@]}"
 i=0
 for p in "${patches[@]}"; do
 	i=$((i + 1))
+	# Absolute path: checkpatch reads a relative "series/..." path
+	# differently (it took blank context lines for added ones).
 	o=$("$tree/scripts/checkpatch.pl" --strict --no-tree --show-types --terse \
 		"$SERIES_DIR/$p" 2>&1)
+	cprc=$?
 	bad=$(echo "$o" | grep -E ': (ERROR|WARNING|CHECK):' |
 		while IFS= read -r l; do
 			t=$(echo "$l" | sed -n 's/.*: \(ERROR\|WARNING\|CHECK\):\([A-Z_]*\):.*/\2/p')
 			grep -qE "^$p[[:space:]]+$t[[:space:]]" "$allow" 2>/dev/null || echo "$l"
 		done)
+	# 0: clean, 1: findings; anything else: it did not run
+	[ $cprc -le 1 ] || bad="checkpatch did not run (exit $cprc): $(echo "$o" | tail -3)"
 	if [ -z "$bad" ]; then
 		echo "ok $i $p"
 	else
@@ -36,8 +41,7 @@ echo "@@RC 0"
 echo "@@END checkpatch secs=0"
 echo "@@SUITE kernel-doc"
 echo "TAP version 13"
-base=base
-git -C "$tree" rev-parse -q --verify iommufd-nesting-base >/dev/null && base=iommufd-nesting-base
+base=$(base_ref "$tree")
 mapfile -t hdrs < <(git -C "$tree" diff --name-only "$base" iommufd-nesting -- include/uapi | grep '\.h$')
 echo "1..${#hdrs[@]}"
 i=0

@@ -7,8 +7,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 tree=$1 build=$2 out=$3
 export CCACHE_BASEDIR=$tree
-base=base
-git -C "$tree" rev-parse -q --verify iommufd-nesting-base >/dev/null && base=iommufd-nesting-base
+base=$(base_ref "$tree")
 mapfile -t files < <(git -C "$tree" diff --name-only --diff-filter=AM "$base" iommufd-nesting -- '*.c' |
 	grep -v '^tools/\|^scripts/\|^samples/')
 tmp=$(mktemp)
