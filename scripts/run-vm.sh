@@ -13,21 +13,23 @@ m=${1:?usage: run-vm.sh MACHINE BUILD RESULTS}; build=$2; res=$3
 mkdir -p "$res"
 edu="-device edu,dma_mask=0xffffffffffffffff"
 mem=2G
+# The mock driver's suites (hugepages: the hugepage variants map with
+# MAP_HUGETLB).
+mock="iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
+iommufd_fail_nth 600 ./iommufd_fail_nth"
 case "$m" in
 x86-mock)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max)
 	append="console=ttyS0"
-	plan="iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
-iommufd_fail_nth 600 ./iommufd_fail_nth" ;;
+	plan=$mock ;;
 arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
 	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on -nic none $edu)
 	append="console=ttyAMA0"
 	plan="#kunit arm-smmu-v3-kunit-test
-iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
-iommufd_fail_nth 600 ./iommufd_fail_nth
+$mock
 edu_dma 180 ./iommufd_edu_dma" ;;
 x86-vtd)
 	arch=x86_64
