@@ -27,7 +27,8 @@ arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
 	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on -nic none $edu)
-	append="console=ttyAMA0"
+	# The emulated SMMU has no FWB: lift the vSMMU gate (test kernels only)
+	append="console=ttyAMA0 arm_smmu_v3.iommufd_test_incoherent_vsmmu=1"
 	plan="#kunit arm-smmu-v3-kunit-test
 $mock
 edu_dma 180 ./iommufd_edu_dma" ;;
