@@ -20,7 +20,7 @@ DEV_TREE := $(LINUX_TREE)
 endif
 
 .PHONY: all demo check deps base tree export build build-dev test-mock \
-	test-machine bisect checkpatch help clean-results
+	test-machine test-lockdep bisect checkpatch help clean-results
 
 all: demo
 
@@ -58,6 +58,16 @@ MACHINE ?= x86-mock
 test-machine: deps
 	@bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-dev $(CACHE)/results-dev
 	@python3 scripts/report.py $(CACHE)/results-dev $(MACHINE)
+
+# The same, on the dev tree built with lock debugging (configs/lockdep.config)
+# in its own build directory: make test-lockdep MACHINE=arm64-smmu
+test-lockdep: deps
+	@arch=$$(case "$(MACHINE)" in arm64-*) echo arm64;; *) echo x86_64;; esac); \
+	EXTRA_CONFIGS=$(CURDIR)/configs/lockdep.config \
+		bash scripts/build.sh $$arch $(DEV_TREE) $(CACHE)/build-lockdep && \
+	bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-lockdep \
+		$(CACHE)/results-lockdep && \
+	python3 scripts/report.py $(CACHE)/results-lockdep $(MACHINE)
 
 checkpatch: base
 	@bash -c '. scripts/lib.sh && own_tree "$(CHECK_TREE)"'
