@@ -9,13 +9,13 @@
 # shown but do not fail the case.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-tree=$1 build=$2 out=$3
+# Resolved, as the compiler prints the locations it reports (below)
+tree=$(realpath "$1") build=$2 out=$3
 export CCACHE_BASEDIR=$tree
 base=$(base_ref "$tree")
-mapfile -t files < <(git -C "$tree" diff --name-only --diff-filter=AM "$base" iommufd-nesting -- '*.c' |
-	grep -v '^tools/\|^scripts/\|^samples/')
 touched=$(mktemp)
 git -C "$tree" diff --name-only --diff-filter=AM "$base" iommufd-nesting > "$touched"
+mapfile -t files < <(grep '\.c$' "$touched" | grep -v '^tools/\|^scripts/\|^samples/')
 tmp=$(mktemp)
 {
 echo "@@SUITE sparse"
