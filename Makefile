@@ -6,6 +6,8 @@
 #   make tree         a kernel git tree ($(DEV_TREE)) with the series as commits
 #   make export       write that tree's commits back into series/
 #   make test-mock    rebuild the dev tree (x86_64) and rerun the mock selftests
+#   make check-debug  every machine on the debug kernels (slow; not in check)
+#   make fuzz         a long fuzz run on the debug kernel (FUZZ_SECS, FUZZ_SEED)
 #   make bisect       build every prefix of the series (slow; not in check)
 #   make help         the rest
 
@@ -19,8 +21,8 @@ CHECK_TREE := $(LINUX_TREE)
 DEV_TREE := $(LINUX_TREE)
 endif
 
-.PHONY: all demo check deps base tree export build build-dev test-mock \
-	test-machine test-lockdep bisect checkpatch help clean-results
+.PHONY: all demo check check-debug fuzz deps base tree export build build-dev test-mock \
+	test-machine test-debug bisect checkpatch help clean-results
 
 all: demo
 
@@ -29,6 +31,10 @@ demo: deps
 
 check: deps
 	@bash scripts/check.sh
+
+# Every machine's whole plan on the debug kernels (not in make check).
+check-debug: deps
+	@CHECK_DEBUG=full bash scripts/check.sh
 
 deps:
 	@bash scripts/deps.sh
@@ -59,15 +65,29 @@ test-machine: deps
 	@bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-dev $(CACHE)/results-dev
 	@python3 scripts/report.py $(CACHE)/results-dev $(MACHINE)
 
-# The same, on the dev tree built with lock debugging (configs/lockdep.config)
-# in its own build directory: make test-lockdep MACHINE=arm64-smmu
-test-lockdep: deps
+# The same, on the dev tree built with the debug tools (configs/debug.config:
+# KASAN, UBSAN, lockdep, kmemleak, ...) in its own build directory:
+# make test-debug MACHINE=arm64-smmu
+test-debug: deps
 	@arch=$$(case "$(MACHINE)" in arm64-*) echo arm64;; *) echo x86_64;; esac); \
-	EXTRA_CONFIGS=$(CURDIR)/configs/lockdep.config \
-		bash scripts/build.sh $$arch $(DEV_TREE) $(CACHE)/build-lockdep && \
-	bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-lockdep \
-		$(CACHE)/results-lockdep && \
-	python3 scripts/report.py $(CACHE)/results-lockdep $(MACHINE)
+	EXTRA_CONFIGS=$(CURDIR)/configs/debug.config \
+		bash scripts/build.sh $$arch $(DEV_TREE) $(CACHE)/build-dev-debug && \
+	bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-dev-debug \
+		$(CACHE)/results-dev-debug && \
+	python3 scripts/report.py $(CACHE)/results-dev-debug $(MACHINE)
+
+# A long fuzz run on the dev tree's debug kernel (x86-mock-debug): FUZZ_SECS
+# (default 600) from FUZZ_SEED (default: a random one, printed).
+FUZZ_SECS ?= 600
+fuzz: deps
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "fuzz: seed $$seed, $(FUZZ_SECS) s"; \
+	EXTRA_CONFIGS=$(CURDIR)/configs/debug.config \
+		bash scripts/build.sh x86_64 $(DEV_TREE) $(CACHE)/build-dev-debug && \
+	FUZZ_SEED=$$seed FUZZ_SECS=$(FUZZ_SECS) SUITES=fuzz \
+		bash scripts/run-vm.sh x86-mock-debug $(CACHE)/build-dev-debug \
+		$(CACHE)/results-fuzz && \
+	python3 scripts/report.py $(CACHE)/results-fuzz x86-mock-debug
 
 checkpatch: base
 	@bash -c '. scripts/lib.sh && own_tree "$(CHECK_TREE)"'

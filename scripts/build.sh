@@ -60,12 +60,30 @@ log "$arch: uAPI headers and selftests"
 kmake headers_install INSTALL_HDR_PATH="$out/$arch/hdr" >/dev/null
 rm -rf "$out/$arch/tests"
 mkdir -p "$out/$arch/tests"
+# A fragment may declare that its kernel is slow ("# test-time-scale: N",
+# configs/debug.config): the selftests' alarms are then scaled by N
+# (vm/alarm-scale.c), and run-vm.sh reads time-scale for the suites'.
+scale=$(sed -n 's/^# test-time-scale: *\([0-9]*\)$/\1/p' "${frags[@]}" | tail -1)
+scale=${scale:-1}
+echo "$scale" > "$out/$arch/time-scale"
+ldflags="-static"
+if [ "$scale" != 1 ]; then
+	"${cross}gcc" -O2 -c -DALARM_SCALE="$scale" -o "$out/$arch/alarm-scale.o" \
+		"$TOP/vm/alarm-scale.c"
+	ldflags="-static -Wl,--wrap=alarm $out/$arch/alarm-scale.o"
+fi
 for d in iommu; do
 	# -B: the binaries also depend on the uAPI headers and on headers of
 	# the tree (iommufd_test.h) that the selftest makefiles do not list.
-	CFLAGS="-static" LDFLAGS="-static" make -B -s -C "$tree/tools/testing/selftests/$d" \
+	CFLAGS="-static" LDFLAGS="$ldflags" make -B -s -C "$tree/tools/testing/selftests/$d" \
 		ARCH="$karch" CROSS_COMPILE="$cross" CC="${cross}gcc" \
 		KHDR_INCLUDES="-isystem $out/$arch/hdr/include" \
 		OUTPUT="$out/$arch/tests" all
 done
+# The harness's fuzzer (fuzz/): the same headers, plus the tree's mock
+# test ABI (drivers/iommu/iommufd/iommufd_test.h).
+"${cross}gcc" -static -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror \
+	-pthread -isystem "$out/$arch/hdr/include" \
+	-I "$tree/drivers/iommu/iommufd" \
+	-o "$out/$arch/tests/iommufd_fuzz" "$TOP/fuzz/iommufd_fuzz.c"
 log "$arch: done"

@@ -2,25 +2,46 @@
 # make check: apply the series to a clean tree, check it, build both
 # kernels and their selftests, boot every machine, report.
 # ARCHES (default "x86_64 arm64") and MACHINES narrow it.
+# MACHINE-debug is a machine booting the debug kernel (configs/debug.config:
+# KASAN, UBSAN, lockdep, kmemleak, ...). make check runs x86-mock-debug
+# with iommufd_fail_nth and the fuzzer only; make check-debug
+# (CHECK_DEBUG=full) runs every machine's whole plan on the debug kernels,
+# into $CACHE/results-debug.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # Debugging knobs of run-vm.sh and build.sh never reach make check.
-unset PLAN SUITES APPEND QEMU_EXTRA EXTRA_CONFIGS
+unset PLAN SUITES APPEND QEMU_EXTRA EXTRA_CONFIGS FUZZ_SEED FUZZ_SECS
 lock_cache
-res=$CACHE/results
+full=${CHECK_DEBUG:-}
+res=$CACHE/results${full:+-debug}
 build=$CACHE/build-check
+debug=$CACHE/build-check-debug
 arches=${ARCHES:-x86_64 arm64}
 if [ -z "${MACHINES:-}" ]; then
 	MACHINES=
 	case " $arches " in *" x86_64 "*) MACHINES="x86-mock" ;; esac
 	case " $arches " in *" arm64 "*) MACHINES="$MACHINES arm64-smmu" ;; esac
 	case " $arches " in *" x86_64 "*) MACHINES="$MACHINES x86-vtd x86-amd" ;; esac
+	if [ -n "$full" ]; then
+		MACHINES=$(for m in $MACHINES; do echo "$m-debug"; done)
+	else
+		case " $arches " in *" x86_64 "*) MACHINES="$MACHINES x86-mock-debug" ;; esac
+	fi
 fi
 read -r -a machines <<< "host $MACHINES"
+# The kernels the machines need: ARCH for MACHINE, ARCH-debug for
+# MACHINE-debug.
+kernels=
+for m in $MACHINES; do
+	case "$m" in arm64-*) a=arm64 ;; *) a=x86_64 ;; esac
+	case "$m" in *-debug) a=$a-debug ;; esac
+	case " $kernels " in *" $a "*) ;; *) kernels="$kernels $a" ;; esac
+done
 rm -rf "$res"
 mkdir -p "$res"
 # A machine must never boot a kernel of an earlier run.
-rm -f "$build"/x86_64/bzImage "$build"/arm64/Image
+rm -f "$build"/x86_64/bzImage "$build"/arm64/Image \
+	"$debug"/x86_64/bzImage "$debug"/arm64/Image
 t0=$(date +%s)
 stamp() { echo "$1 $(( $(date +%s) - t0 ))" >> "$res/times"; }
 
@@ -30,14 +51,28 @@ own_tree "$CHECK_TREE"
 stamp tree
 bash "$TOP/scripts/series-checks.sh" "$CHECK_TREE" "$res/host.log"
 stamp series-checks
-for a in $arches; do
-	bash "$TOP/scripts/build.sh" "$a" "$CHECK_TREE" "$build"
-	stamp "build-$a"
+# The test kernels, sparse over their build, then the debug kernels.
+for k in $kernels; do
+	case "$k" in *-debug) continue ;; esac
+	bash "$TOP/scripts/build.sh" "$k" "$CHECK_TREE" "$build"
+	stamp "build-$k"
 done
 bash "$TOP/scripts/sparse.sh" "$CHECK_TREE" "$build" "$res/host.log"
 stamp sparse
+for k in $kernels; do
+	case "$k" in *-debug) ;; *) continue ;; esac
+	EXTRA_CONFIGS=$TOP/configs/debug.config \
+		bash "$TOP/scripts/build.sh" "${k%-debug}" "$CHECK_TREE" "$debug"
+	stamp "build-$k"
+done
 for m in "${machines[@]:1}"; do
-	bash "$TOP/scripts/run-vm.sh" "$m" "$build" "$res" || true
+	case "$m" in
+	x86-mock-debug) [ -n "$full" ] || export SUITES="iommufd_fail_nth fuzz"
+		bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true
+		unset SUITES ;;
+	*-debug) bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true ;;
+	*) bash "$TOP/scripts/run-vm.sh" "$m" "$build" "$res" || true ;;
+	esac
 	stamp "vm-$m"
 done
 log "results in $res; times (s since start):"

@@ -5,7 +5,9 @@ For each RESULTS/MACHINE.log (with its MACHINE.plan) this reads
   - the KUnit KTAP printed at boot (before @@BOOTED): one result per case;
   - each suite's kselftest TAP between @@SUITE NAME and @@END NAME, and its
     exit code (@@RC N);
-  - @@KMSG lines: kernel BUG/WARNING/Oops output, a failure of that suite.
+  - @@KMSG lines: kernel BUG/WARNING/Oops output and the debug tools'
+    reports (KASAN, UBSAN, lockdep, kmemleak, ...), a failure of that
+    suite; @@KREPORT lines, the whole report, printed with the failure.
 A suite fails as a whole when it printed no results, when its TAP plan
 (1..N) does not match the results it printed, when it exited non-zero
 without a failing case, or when the machine crashed or hung before it ended.
@@ -16,6 +18,9 @@ import os
 import re
 import sys
 
+KERNEL_PROBLEM = re.compile(r"BUG:|WARNING:|Oops|kernel BUG|UBSAN|KASAN|"
+                            r"DEBUG_LOCKS_WARN_ON|Kernel panic|ODEBUG|"
+                            r"list_(add|del) corruption")
 RES = re.compile(r"^(not ok|ok) (\d+) (.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?\s*$")
 
 
@@ -24,6 +29,7 @@ class Suite:
         self.machine, self.name = machine, name
         self.passed, self.failed, self.skipped = [], [], []
         self.errors = []  # whole-suite problems, each counts as one failure
+        self.report = []  # the kernel's own report of a problem, shown whole
 
     def counts(self):
         return len(self.passed), len(self.failed) + len(self.errors), len(self.skipped)
@@ -118,18 +124,28 @@ def parse_machine(res, machine):
             if rc != "0" and not s.failed and not s.errors:
                 s.errors.append("exited with rc=%s%s" %
                                 (rc, " (timeout)" if rc in ("124", "143") else ""))
+    def target(name):
+        tgt = next((s for s in suites if s.name == name), None)
+        if tgt is None:
+            tgt = Suite(machine, "kernel(%s)" % name)
+            suites.append(tgt)
+        return tgt
     for l in lines:
-        m = re.match(r"^@@KMSG (\S+): (.*)", l)
-        if m:
-            tgt = next((s for s in suites if s.name == m.group(1)), None)
-            if tgt is None:
-                tgt = Suite(machine, "kernel(%s)" % m.group(1))
-                suites.append(tgt)
-            tgt.errors.append("kernel: " + m.group(2))
+        m = re.match(r"^@@(KMSG|KREPORT) (\S+): (.*)", l)
+        if m and m.group(1) == "KMSG":
+            target(m.group(2)).errors.append("kernel: " + m.group(3))
+        elif m:
+            target(m.group(2)).report.append(m.group(3))
     if not done:
         s = Suite(machine, "(machine)")
         s.errors.append("did not reach @@DONE: %s (%s)" %
                         ("did not boot" if booted is None else "crashed or hung", qemu[2:]))
+        # A panic replays the kernel log to the console (panic_print=0x20):
+        # show the first report in it.
+        first = next((i for i, l in enumerate(lines) if not l.startswith("@@")
+                      and KERNEL_PROBLEM.search(l)), None)
+        if first is not None:
+            s.report = [l for l in lines[first:first + 150] if not l.startswith("@@")]
         suites.append(s)
     return suites
 
@@ -163,7 +179,9 @@ def main():
             suites = [s]
         for s in suites:
             for n, r in s.skipped:
-                if (m, s.name, n) not in known:
+                # MACHINE-debug (the debug kernel) skips what MACHINE does
+                if (m, s.name, n) not in known and \
+                        (m.removesuffix("-debug"), s.name, n) not in known:
                     s.errors.append("unexpected skip of %s (%s); known-skips lists the expected ones" % (n, r))
         allsuites += suites
     print("\n%-12s %-34s %6s %6s %6s %6s" % ("machine", "suite", "pass", "fail", "skip", "secs"))
@@ -177,6 +195,10 @@ def main():
             print("FAIL %s %s: %s" % (s.machine, s.name, e))
         if len(s.errors) > 20:
             print("FAIL %s %s: ... %d more" % (s.machine, s.name, len(s.errors) - 20))
+        if s.report and (s.failed or s.errors):
+            print("---- kernel report (%s %s) ----" % (s.machine, s.name))
+            print("\n".join(s.report))
+            print("----")
     for s in allsuites:
         for n, r in s.skipped:
             print("SKIP %s %s: %s (%s)" % (s.machine, s.name, n, r or "no reason given"))

@@ -9,15 +9,21 @@
 # PLAN replaces it (lines of NAME TIMEOUT COMMAND), for debugging.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# MACHINE-debug is MACHINE booting the debug kernel that BUILD holds
+# (configs/debug.config); its console goes to RESULTS/MACHINE-debug.log.
 m=${1:?usage: run-vm.sh MACHINE BUILD RESULTS}; build=$2; res=$3
+base_m=${m%-debug}
 mkdir -p "$res"
 edu="-device edu,dma_mask=0xffffffffffffffff"
 mem=2G
 # The mock driver's suites (hugepages: the hugepage variants map with
-# MAP_HUGETLB).
+# MAP_HUGETLB), and the fuzzer (fuzz/): FUZZ_SECS seconds (default 60)
+# from seed FUZZ_SEED (default 1; make fuzz picks one at random).
+fuzz_secs=${FUZZ_SECS:-60}
 mock="iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
-iommufd_fail_nth 600 ./iommufd_fail_nth"
-case "$m" in
+iommufd_fail_nth 600 ./iommufd_fail_nth
+fuzz $((fuzz_secs + 120)) ./iommufd_fuzz -s ${FUZZ_SEED:-1} -t $fuzz_secs -j 2"
+case "$base_m" in
 x86-mock)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max)
@@ -53,17 +59,27 @@ if [ -n "${SUITES:-}" ]; then
 	plan=$(echo "$plan" | while read -r n rest; do
 		case " $SUITES " in *" $n "*) echo "$n $rest" ;; esac; done)
 fi
+# A slow kernel (a debug one: its build says so in time-scale) gets its
+# suites' timeouts scaled, and more time to boot.
+scale=$(cat "$build/$arch/time-scale" 2>/dev/null || echo 1)
+boot=240
+if [ "$scale" != 1 ]; then
+	boot=600
+	plan=$(echo "$plan" | while read -r n t rest; do
+		case "$n" in '#'*) echo "$n $t $rest" ;; *) echo "$n $((t * scale)) $rest" ;; esac
+	done)
+fi
 printf '%s\n' "$plan" > "$res/$m.plan"
 bash "$TOP/scripts/initramfs.sh" "$arch" "$build/$arch/tests" "$res/$m.plan" "$res/$m.cpio"
 
 # The whole VM gets the sum of its suites' timeouts plus boot time.
-tmo=$(awk '{s += $2} END {print s + 240}' "$res/$m.plan")
+tmo=$(awk -v b=$boot '$1 !~ /^#/ {s += $2} END {print s + b}' "$res/$m.plan")
 log "$m: booting ($arch, timeout ${tmo}s)"
 start=$(date +%s)
 set +e
 timeout -k 10 "$tmo" "${qemu[@]}" -smp 2 -m "$mem" -display none -no-reboot \
 	-monitor none -serial stdio -kernel "$kernel" -initrd "$res/$m.cpio" \
-	-append "$append panic=-1 oops=panic ${APPEND:-}" ${QEMU_EXTRA:-} </dev/null > "$res/$m.log" 2>&1
+	-append "$append panic=-1 oops=panic panic_print=0x20 ${APPEND:-}" ${QEMU_EXTRA:-} </dev/null > "$res/$m.log" 2>&1
 rc=$?
 set -e
 echo "@@QEMU rc=$rc secs=$(( $(date +%s) - start ))" >> "$res/$m.log"
