@@ -188,7 +188,8 @@ static char g_args[1024];	/* -f and -o, for the rerun lines */
 
 /* Shared state */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t g_out = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: on_fatal_signal() may interrupt a thread inside out() */
+static pthread_mutex_t g_out = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pthread_mutex_t g_kmsg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ctx *g_ctx[NCTX];
 static int g_nctx = NCTX;	/* -f */
@@ -418,7 +419,7 @@ static void kmsg_open(void)
 static void kmsg_check(struct thr *t)
 {
 	static int trailer;	/* kernel lines still to print after a hit */
-	char buf[2048];
+	char buf[8192];		/* a smaller one: EINVAL on a long record */
 	unsigned long pri;
 	char *msg, *end;
 	unsigned int i;
@@ -3315,6 +3316,38 @@ static void *watchdog_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* Setup, checks at the end, summary */
 
+/*
+ * @len bytes of PROT_NONE, aligned to POOL_ALIGN, with the page before and
+ * the page after left PROT_NONE too. IOAS_MAP without FIXED_IOVA picks an
+ * IOVA with the alignment of the user address (up to the PMD size, at most
+ * 512 MiB), so the pool and the memfd must not move with ASLR: with -j 1 the
+ * IOVAs, and so the later choices, would differ from run to run.
+ */
+#define POOL_ALIGN (1UL << 30)
+
+static uint8_t *reserve_aligned(size_t len)
+{
+	size_t span = len + 2 * g_page + POOL_ALIGN;
+	uint8_t *r, *p, *end;
+
+	r = mmap(NULL, span, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED) {
+		/* No room: unaligned, and a run is not repeatable */
+		r = mmap(NULL, len + 2 * g_page, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return r == MAP_FAILED ? NULL : r + g_page;
+	}
+	end = r + span;
+	p = (uint8_t *)(((uintptr_t)r + g_page + POOL_ALIGN - 1) &
+			~(uintptr_t)(POOL_ALIGN - 1));
+	if (p - g_page > r)
+		munmap(r, p - g_page - r);
+	if (p + len + g_page < end)
+		munmap(p + len + g_page, end - (p + len + g_page));
+	return p;
+}
+
 static void *map_guarded(size_t len)
 {
 	uint8_t *p = mmap(NULL, len + 2 * g_page, PROT_NONE,
@@ -3338,8 +3371,8 @@ static bool setup_memory(void)
 	if (g_pool_len < 64 * (size_t)g_page)
 		g_pool_len = 64 * (size_t)g_page;
 	np = g_pool_len / g_page;
-	g_pool = map_guarded(g_pool_len);
-	if (!g_pool)
+	g_pool = reserve_aligned(g_pool_len);
+	if (!g_pool || mprotect(g_pool, g_pool_len, PROT_READ | PROT_WRITE))
 		return false;
 	madvise(g_pool, g_pool_len / 2, MADV_NOHUGEPAGE);
 	madvise(g_pool + g_pool_len / 2, g_pool_len / 2, MADV_HUGEPAGE);
@@ -3353,12 +3386,10 @@ static bool setup_memory(void)
 	g_shm_len = 1 << 20;
 	fd = memfd_create("iommufd_fuzz", MFD_CLOEXEC);
 	if (fd >= 0 && !ftruncate(fd, g_shm_len)) {
-		r = mmap(NULL, g_shm_len + 2 * g_page, PROT_NONE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (r != MAP_FAILED &&
-		    mmap(r + g_page, g_shm_len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED) {
-			g_shm = r + g_page;
+		r = reserve_aligned(g_shm_len);
+		if (r && mmap(r, g_shm_len, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED) {
+			g_shm = r;
 			memset(g_shm, 0x3c, g_shm_len);
 		}
 	}
