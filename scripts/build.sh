@@ -3,8 +3,10 @@
 #   OUT/ARCH/kernel  the kernel (tinyconfig + configs/common + configs/ARCH)
 #   OUT/ARCH/hdr     the tree's uAPI headers
 #   OUT/ARCH/tests   the iommu selftests, static, against those headers
+#   OUT/ARCH/tests/iommufd_fuzz  the fuzzer (fuzz/), against the same headers
 # Every option a fragment sets is checked in the final .config.
-# BUILD_PARTS=kernel or BUILD_PARTS=tests builds only that part.
+# BUILD_PARTS (default "kernel tests fuzz") narrows it: make bisect builds
+# "tests" alone at each prefix, as the fuzzer needs the whole series' uAPI.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 arch=${1:?usage: build.sh ARCH TREE OUT}; tree=${2:?}; out=${3:?}
@@ -37,7 +39,7 @@ check_frags() {
 	[ $bad = 0 ] || die "$arch: the fragments do not hold (dependencies?)"
 }
 
-parts=${BUILD_PARTS:-kernel tests}
+parts=${BUILD_PARTS:-kernel tests fuzz}
 if [[ " $parts " == *" kernel "* ]]; then
 sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ]; then
@@ -82,6 +84,7 @@ for d in iommu; do
 done
 # The harness's fuzzer (fuzz/): the same headers, plus the tree's mock
 # test ABI (drivers/iommu/iommufd/iommufd_test.h).
+[[ " $parts " == *" fuzz "* ]] || { log "$arch: done"; exit 0; }
 "${cross}gcc" -static -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror \
 	-pthread -isystem "$out/$arch/hdr/include" \
 	-I "$tree/drivers/iommu/iommufd" \
