@@ -84,7 +84,7 @@ fuzz: deps
 	echo "fuzz: seed $$seed, $(FUZZ_SECS) s"; \
 	EXTRA_CONFIGS=$(CURDIR)/configs/debug.config \
 		bash scripts/build.sh x86_64 $(DEV_TREE) $(CACHE)/build-dev-debug && \
-	FUZZ_SEED=$$seed FUZZ_SECS=$(FUZZ_SECS) SUITES=fuzz \
+	FUZZ_SEED=$$seed FUZZ_SECS=$(FUZZ_SECS) FUZZ_JOBS=2 SUITES=fuzz \
 		bash scripts/run-vm.sh x86-mock-debug $(CACHE)/build-dev-debug \
 		$(CACHE)/results-fuzz && \
 	python3 scripts/report.py $(CACHE)/results-fuzz x86-mock-debug

@@ -4,13 +4,13 @@
 # ARCHES (default "x86_64 arm64") and MACHINES narrow it.
 # MACHINE-debug is a machine booting the debug kernel (configs/debug.config:
 # KASAN, UBSAN, lockdep, kmemleak, ...). make check runs x86-mock-debug
-# with iommufd_fail_nth and the fuzzer only; make check-debug
+# with the fuzzer only; make check-debug
 # (CHECK_DEBUG=full) runs every machine's whole plan on the debug kernels,
 # into $CACHE/results-debug.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 # Debugging knobs of run-vm.sh and build.sh never reach make check.
-unset PLAN SUITES APPEND QEMU_EXTRA EXTRA_CONFIGS FUZZ_SEED FUZZ_SECS
+unset PLAN SUITES APPEND QEMU_EXTRA EXTRA_CONFIGS FUZZ_SEED FUZZ_SECS FUZZ_JOBS
 lock_cache
 full=${CHECK_DEBUG:-}
 res=$CACHE/results${full:+-debug}
@@ -67,7 +67,7 @@ for k in $kernels; do
 done
 for m in "${machines[@]:1}"; do
 	case "$m" in
-	x86-mock-debug) [ -n "$full" ] || export SUITES="iommufd_fail_nth fuzz"
+	x86-mock-debug) [ -n "$full" ] || export SUITES="fuzz"
 		bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true
 		unset SUITES ;;
 	*-debug) bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true ;;

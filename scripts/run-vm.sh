@@ -18,11 +18,13 @@ edu="-device edu,dma_mask=0xffffffffffffffff"
 mem=2G
 # The mock driver's suites (hugepages: the hugepage variants map with
 # MAP_HUGETLB), and the fuzzer (fuzz/): FUZZ_SECS seconds (default 60)
-# from seed FUZZ_SEED (default 1; make fuzz picks one at random).
+# from seed FUZZ_SEED (default 1; make fuzz picks one at random) with
+# FUZZ_JOBS threads (default 1: one thread replays the same operations
+# from a seed; make fuzz uses 2).
 fuzz_secs=${FUZZ_SECS:-60}
 mock="iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
 iommufd_fail_nth 600 ./iommufd_fail_nth
-fuzz $((fuzz_secs + 120)) ./iommufd_fuzz -s ${FUZZ_SEED:-1} -t $fuzz_secs -j 2"
+fuzz $((fuzz_secs + 120)) ./iommufd_fuzz -s ${FUZZ_SEED:-1} -t $fuzz_secs -j ${FUZZ_JOBS:-1}"
 case "$base_m" in
 x86-mock)
 	arch=x86_64
