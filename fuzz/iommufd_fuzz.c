@@ -1125,6 +1125,15 @@ static void op_reap(struct thr *t, struct ctx *c, int kind)
 	do_destroy(t, c, id, kind, chance(t, 50));
 }
 
+/* An allocation into a full pool destroys one of its objects instead. */
+static bool reap_if_full(struct thr *t, struct ctx *c, int kind, int cap)
+{
+	if (!pool_full(c, kind, cap))
+		return false;
+	op_reap(t, c, kind);
+	return true;
+}
+
 static void op_destroy(struct thr *t, struct ctx *c)
 {
 	struct ent *e = NULL;
@@ -1158,10 +1167,8 @@ static void op_ioas_alloc(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_IOAS, CAP)) {
-		op_reap(t, c, K_IOAS);
+	if (reap_if_full(t, c, K_IOAS, CAP))
 		return;
-	}
 	cmd.flags = gen_rsvd(t);
 	note(t, "ioas_alloc flags=%#x", cmd.flags);
 	fz_ioctl(t, c->fd, S_IOAS_ALLOC, IOMMU_IOAS_ALLOC, &cmd, sizeof(cmd),
@@ -1328,10 +1335,8 @@ static void op_ioas_map(struct thr *t, struct ctx *c)
 	__u64 in_iova, in_len;
 	struct res r;
 
-	if (pool_full(c, K_MAP, CAP_MAPS)) {
-		op_reap(t, c, K_MAP);
+	if (reap_if_full(t, c, K_MAP, CAP_MAPS))
 		return;
-	}
 	cmd.flags = gen_map_flags(t);
 	L();
 	cmd.ioas_id = pick_id(t, c, K_IOAS, false);
@@ -1376,10 +1381,8 @@ static void op_ioas_copy(struct thr *t, struct ctx *c)
 	struct ent *m;
 	struct res r;
 
-	if (pool_full(c, K_MAP, CAP_MAPS)) {
-		op_reap(t, c, K_MAP);
+	if (reap_if_full(t, c, K_MAP, CAP_MAPS))
 		return;
-	}
 	cmd.flags = gen_map_flags(t);
 	L();
 	m = pick(t, c, K_MAP);
@@ -1580,14 +1583,10 @@ static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_HWPT, CAP)) {
-		op_reap(t, c, K_HWPT);
+	if (reap_if_full(t, c, K_HWPT, CAP))
 		return;
-	}
-	if (pool_full(c, K_NESTED, CAP)) {
-		op_reap(t, c, K_NESTED);
+	if (reap_if_full(t, c, K_NESTED, CAP))
 		return;
-	}
 	L();
 	cmd.dev_id = pick_idev(t, c);
 	if (v < 35) {
@@ -2037,10 +2036,8 @@ static void op_fault_alloc(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_FAULT, CAP_SMALL)) {
-		op_reap(t, c, K_FAULT);
+	if (reap_if_full(t, c, K_FAULT, CAP_SMALL))
 		return;
-	}
 	cmd.flags = gen_rsvd(t);
 	note(t, "fault_alloc flags=%#x", cmd.flags);
 	fz_ioctl(t, c->fd, S_FAULT_QUEUE_ALLOC, IOMMU_FAULT_QUEUE_ALLOC, &cmd,
@@ -2206,10 +2203,8 @@ static void op_viommu_alloc(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_VIOMMU, CAP_SMALL)) {
-		op_reap(t, c, K_VIOMMU);
+	if (reap_if_full(t, c, K_VIOMMU, CAP_SMALL))
 		return;
-	}
 	L();
 	cmd.dev_id = pick_idev(t, c);
 	e = chance(t, 80) ? pick_if(t, c, K_HWPT, is_nest_parent, 0) : NULL;
@@ -2292,10 +2287,8 @@ static void op_vdevice_alloc(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_VDEV, CAP)) {
-		op_reap(t, c, K_VDEV);
+	if (reap_if_full(t, c, K_VDEV, CAP))
 		return;
-	}
 	L();
 	cmd.viommu_id = pick_id(t, c, K_VIOMMU, false);
 	cmd.dev_id = pick_idev(t, c);
@@ -2331,10 +2324,8 @@ static void op_veventq_alloc(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_VEVENTQ, CAP_SMALL)) {
-		op_reap(t, c, K_VEVENTQ);
+	if (reap_if_full(t, c, K_VEVENTQ, CAP_SMALL))
 		return;
-	}
 	L();
 	cmd.viommu_id = pick_id(t, c, K_VIOMMU, false);
 	U();
@@ -2455,10 +2446,8 @@ static void op_mock_domain(struct thr *t, struct ctx *c)
 	struct res r;
 	int sid;
 
-	if (pool_full(c, K_DEV, CAP_SMALL)) {
-		op_reap(t, c, K_DEV);
+	if (reap_if_full(t, c, K_DEV, CAP_SMALL))
 		return;
-	}
 	L();
 	on_ioas = p < 75;
 	cmd.id = on_ioas ? pick_id(t, c, K_IOAS, false) :
@@ -2550,10 +2539,8 @@ static void op_create_access(struct thr *t, struct ctx *c)
 	struct ent *e;
 	struct res r;
 
-	if (pool_full(c, K_ACCESS, CAP_SMALL)) {
-		op_reap(t, c, K_ACCESS);
+	if (reap_if_full(t, c, K_ACCESS, CAP_SMALL))
 		return;
-	}
 	L();
 	cmd.id = pick_id(t, c, K_IOAS, false);
 	U();
@@ -2609,10 +2596,8 @@ static void op_access_pages(struct thr *t, struct ctx *c)
 	__u64 npg;
 	struct res r;
 
-	if (pool_full(c, K_APAGES, CAP)) {
-		op_reap(t, c, K_APAGES);
+	if (reap_if_full(t, c, K_APAGES, CAP))
 		return;
-	}
 	e = take_access(t, c, &cmd.id, &m);
 	if (m.len) {
 		npg = m.len / g_page;
