@@ -59,13 +59,16 @@
 #define NERR 600
 #define DEFAULT_MEM_LIMIT 65536
 #define KADDR 0xffff888000000000ULL
+#define NPASID 8		/* PASID attachments tracked per mock device */
+#define PASID_MAX (1U << MOCK_PASID_WIDTH)
 
 /* Kinds of pool entries; the first K_NOBJ hold iommufd object IDs */
 enum {
 	K_IOAS,
 	K_HWPT,		/* paging HWPT: a = IOAS, b = alloc flags, c = auto */
-	K_NESTED,	/* nested HWPT: a = parent or vIOMMU, b = vIOMMU */
-	K_DEV,		/* mock device: id = stdev, a = idev, b = hwpt, c = flags */
+	K_NESTED,	/* nested HWPT: a = parent or vIOMMU, b = vIOMMU, c = flags */
+	K_DEV,		/* mock device: id = stdev, a = idev, b = hwpt, c = flags,
+			 * pasid[]: its PASID attachments */
 	K_VIOMMU,	/* a = idev, b = parent HWPT */
 	K_VDEV,		/* a = vIOMMU, b = idev, iova = virt_id */
 	K_VEVENTQ,	/* a = vIOMMU, fd */
@@ -92,6 +95,10 @@ struct ent {
 	bool dead;		/* freed when busy drops to 0 */
 	__u32 cookie[8];	/* K_FAULT: cookies read, to respond to */
 	unsigned int ncookie;
+	/* K_DEV: PASID pasid[i] has HWPT pasid_hwpt[i] attached */
+	__u32 pasid[NPASID], pasid_hwpt[NPASID];
+	unsigned int npasid;
+	bool pasid_lost;	/* more than NPASID: the list is incomplete */
 };
 
 struct ctx {
@@ -117,7 +124,8 @@ enum {
 	S_ACCESS_RW, S_ACCESS_REPLACE_IOAS, S_ADD_RESERVED,
 	S_MD_CHECK_MAP, S_MD_CHECK_REFS, S_MD_CHECK_IOTLB, S_DIRTY,
 	S_TRIGGER_IOPF, S_TRIGGER_VEVENT, S_DEV_CHECK_CACHE,
-	S_SET_TEMP_MEMORY_LIMIT, S_TEST_OP_UNKNOWN,
+	S_PASID_ATTACH, S_PASID_REPLACE, S_PASID_DETACH, S_PASID_CHECK_HWPT,
+	S_PASID_VERIFY, S_SET_TEMP_MEMORY_LIMIT, S_TEST_OP_UNKNOWN,
 	S_FAULT_READ, S_FAULT_WRITE, S_FAULT_POLL,
 	S_VEVENTQ_READ, S_VEVENTQ_POLL,
 	S_CLOSE_QUEUE_FD, S_CLOSE_ACCESS_FD, S_REOPEN, S_CLOSE_ORPHAN,
@@ -142,6 +150,8 @@ static const char *const stat_name[NSTAT] = {
 	"TEST_ACCESS_REPLACE_IOAS", "TEST_ADD_RESERVED", "TEST_MD_CHECK_MAP",
 	"TEST_MD_CHECK_REFS", "TEST_MD_CHECK_IOTLB", "TEST_DIRTY",
 	"TEST_TRIGGER_IOPF", "TEST_TRIGGER_VEVENT", "TEST_DEV_CHECK_CACHE",
+	"TEST_PASID_ATTACH", "TEST_PASID_REPLACE", "TEST_PASID_DETACH",
+	"TEST_PASID_CHECK_HWPT", "TEST_PASID_CHECK_HWPT(verify)",
 	"TEST_SET_TEMP_MEMORY_LIMIT", "TEST_(unknown op)",
 	"fault read", "fault write", "fault poll",
 	"veventq read", "veventq poll",
@@ -1573,7 +1583,18 @@ static bool is_nest_parent(const struct ent *e, uint64_t unused)
 
 #define HWPT_FLAGS_ALL (IOMMU_HWPT_ALLOC_NEST_PARENT | \
 			IOMMU_HWPT_ALLOC_DIRTY_TRACKING | \
-			IOMMU_HWPT_FAULT_ID_VALID)
+			IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+
+/* The allocation flags of a HWPT entry */
+static __u32 hwpt_flags(const struct ent *e)
+{
+	return e->kind == K_HWPT ? e->b : e->c;
+}
+
+static bool has_pasid_flag(const struct ent *e, uint64_t unused)
+{
+	return hwpt_flags(e) & IOMMU_HWPT_ALLOC_PASID;
+}
 
 static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 {
@@ -1603,6 +1624,9 @@ static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 			    p < 93 ? IOMMU_HWPT_ALLOC_NEST_PARENT |
 					     IOMMU_HWPT_ALLOC_DIRTY_TRACKING :
 			    p < 97 ? IOMMU_HWPT_FAULT_ID_VALID : rnd32(t);
+		/* Attachable to PASIDs (and then to RIDs with PASIDs) */
+		if (p < 97 && chance(t, 35))
+			cmd.flags |= IOMMU_HWPT_ALLOC_PASID;
 		cmd.data_type = IOMMU_HWPT_DATA_NONE;
 		if (chance(t, 5)) {
 			cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
@@ -1627,6 +1651,8 @@ static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 			cmd.flags = IOMMU_HWPT_FAULT_ID_VALID;
 			cmd.fault_id = pick_id(t, c, K_FAULT, false);
 		}
+		if (chance(t, 40))
+			cmd.flags |= IOMMU_HWPT_ALLOC_PASID;
 		if (chance(t, 3))
 			cmd.flags = gen_flags(t, HWPT_FLAGS_ALL);
 	} else {
@@ -2460,12 +2486,14 @@ static void op_mock_domain(struct thr *t, struct ctx *c)
 		cmd.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 		p = rn(t, 100);
 		cmd.mock_domain_flags.dev_flags =
-			p < 25 ? 0 :
-			p < 45 ? MOCK_FLAGS_DEVICE_NO_DIRTY :
-			p < 60 ? MOCK_FLAGS_DEVICE_HUGE_IOVA :
-			p < 80 ? MOCK_FLAGS_DEVICE_PASID :
-			p < 92 ? MOCK_FLAGS_DEVICE_PASID |
+			p < 20 ? 0 :
+			p < 35 ? MOCK_FLAGS_DEVICE_NO_DIRTY :
+			p < 48 ? MOCK_FLAGS_DEVICE_HUGE_IOVA :
+			p < 75 ? MOCK_FLAGS_DEVICE_PASID :
+			p < 85 ? MOCK_FLAGS_DEVICE_PASID |
 					 MOCK_FLAGS_DEVICE_HUGE_IOVA :
+			p < 92 ? MOCK_FLAGS_DEVICE_PASID |
+					 MOCK_FLAGS_DEVICE_NO_DIRTY :
 				 gen_flags(t, DEV_FLAGS_ALL);
 	} else {
 		sid = S_MOCK_DOMAIN;
@@ -2517,6 +2545,17 @@ static void op_mock_replace(struct thr *t, struct ctx *c)
 	     p < 60 ? pick_id(t, c, K_HWPT, false) :
 	     p < 90 ? pick_id(t, c, K_NESTED, false) :
 		      pick_id(t, c, rn(t, K_NOBJ), false);
+	/*
+	 * A PASID only takes a HWPT while the RID's allows PASIDs too, and a
+	 * RID with PASIDs attached only such a HWPT
+	 */
+	if (p >= 35 && p < 90 && e &&
+	    (e->npasid || (e->c & MOCK_FLAGS_DEVICE_PASID)) && chance(t, 60)) {
+		e = pick_if(t, c, p < 60 ? K_HWPT : K_NESTED, has_pasid_flag,
+			    0);
+		if (e)
+			pt = e->id;
+	}
 	U();
 	cmd.mock_domain_replace.pt_id = pt;
 	note(t, "mock_replace stdev=%u pt=%u", cmd.id, pt);
@@ -2900,15 +2939,377 @@ static void op_dev_check_cache(struct thr *t, struct ctx *c)
 	test_cmd(t, c, S_DEV_CHECK_CACHE, &cmd, &r);
 }
 
+/* ------------------------------------------------------------------ */
+/* PASIDs of mock devices (MOCK_FLAGS_DEVICE_PASID: PASID_MAX of them) */
+
+/*
+ * With one thread the pools know exactly the mock devices and the HWPTs the
+ * fuzzer allocated, and every PASID attachment (the attachment holds its
+ * HWPT, destroying the device detaches them): answers that contradict them
+ * are the kernel's. With more threads another one may get in between.
+ */
+static bool exact(void)
+{
+	return g_nthreads == 1;
+}
+
+/* The test command went in as built: the answer is about it */
+static bool plain(const struct res *r)
+{
+	return !r->bad_arg &&
+	       r->size >= offsetofend(struct iommu_test_cmd, last) &&
+	       r->size <= sizeof(struct iommu_test_cmd);
+}
+
+/* The entry of @kind with ID @id; g_lock held */
+static struct ent *find_id(struct ctx *c, int kind, __u32 id)
+{
+	int i;
+
+	for (i = 0; i < c->n[kind]; i++)
+		if (c->e[kind][i]->id == id)
+			return c->e[kind][i];
+	return NULL;
+}
+
+/*
+ * A HWPT that HWPT_ALLOC made, by ID; g_lock held. Not an automatic one:
+ * those go away with their last attachment, and their IDs are reused.
+ */
+static struct ent *find_alloc_hwpt(struct ctx *c, __u32 id)
+{
+	int i;
+
+	for (i = 0; i < c->n[K_HWPT]; i++)
+		if (c->e[K_HWPT][i]->id == id && !c->e[K_HWPT][i]->c)
+			return c->e[K_HWPT][i];
+	return find_id(c, K_NESTED, id);
+}
+
+static int pasid_slot(const struct ent *d, __u32 pasid)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->npasid; i++)
+		if (d->pasid[i] == pasid)
+			return i;
+	return -1;
+}
+
+static void pasid_track(struct ent *d, __u32 pasid, __u32 hwpt)
+{
+	int i = pasid_slot(d, pasid);
+
+	if (i >= 0) {
+		d->pasid_hwpt[i] = hwpt;
+	} else if (d->npasid == NPASID) {
+		d->pasid_lost = true;
+	} else {
+		d->pasid[d->npasid] = pasid;
+		d->pasid_hwpt[d->npasid++] = hwpt;
+	}
+}
+
+static void pasid_untrack(struct ent *d, __u32 pasid)
+{
+	int i = pasid_slot(d, pasid);
+
+	if (i < 0)
+		return;
+	d->npasid--;
+	d->pasid[i] = d->pasid[d->npasid];
+	d->pasid_hwpt[i] = d->pasid_hwpt[d->npasid];
+}
+
+static bool f_pasid_dev(const struct ent *e, uint64_t unused)
+{
+	return e->c & MOCK_FLAGS_DEVICE_PASID;
+}
+
+/* A device with PASIDs whose RID is on a HWPT that allows PASIDs */
+static bool f_pasid_ready(const struct ent *e, uint64_t ctx)
+{
+	struct ctx *c = (struct ctx *)(uintptr_t)ctx;
+	struct ent *h;
+
+	if (!(e->c & MOCK_FLAGS_DEVICE_PASID))
+		return false;
+	h = find_alloc_hwpt(c, e->b);
+	if (!h)
+		h = find_id(c, K_HWPT, e->b);
+	return h && has_pasid_flag(h, 0);
+}
+
+/*
+ * A mock device for a PASID op, by its stdev ID (in *id): mostly one with
+ * PASIDs, preferably one that can attach them now; its entry, or NULL for
+ * another ID; g_lock held
+ */
+static struct ent *pick_pasid_dev(struct thr *t, struct ctx *c, __u32 *id)
+{
+	unsigned int p = rn(t, 100);
+	struct ent *e = NULL;
+
+	if (p < 50)
+		e = pick_if(t, c, K_DEV, f_pasid_ready, (uintptr_t)c);
+	if (!e && p < 80)
+		e = pick_if(t, c, K_DEV, f_pasid_dev, 0);
+	if (!e && p < 95)
+		e = pick(t, c, K_DEV);
+	*id = e ? e->id : pick_id(t, c, rn(t, K_NOBJ), false);
+	return e;
+}
+
+/*
+ * A PASID: with @attached percent chance one that @d has attached, else
+ * mostly a valid one (IOMMU_TEST_PASID_RESERVED: the mock refuses to move
+ * it), sometimes 0 (the RID), the first beyond the width, any
+ */
+static __u32 gen_pasid(struct thr *t, const struct ent *d,
+		       unsigned int attached)
+{
+	static const __u32 valid[] = {
+		1, 2, 7, IOMMU_TEST_PASID_RESERVED, PASID_MAX - 1,
+	};
+	unsigned int p;
+
+	if (d && d->npasid && chance(t, attached))
+		return d->pasid[rn(t, d->npasid)];
+	p = rn(t, 100);
+	return p < 80 ? valid[rn(t, ARRAY_SIZE(valid))] :
+	       p < 86 ? PASID_MAX : p < 91 ? 0 :
+	       p < 96 ? 1 + rn(t, PASID_MAX - 1) : rnd32(t);
+}
+
+/*
+ * What to attach a PASID to: an IOAS (an automatic HWPT), a paging or a
+ * nested HWPT, mostly one that allows PASIDs, anything; g_lock held
+ */
+static __u32 pick_pasid_pt(struct thr *t, struct ctx *c)
+{
+	unsigned int p = rn(t, 100);
+	struct ent *e = NULL;
+	int kind;
+
+	if (p < 25)
+		return pick_id(t, c, K_IOAS, false);
+	if (p < 90) {
+		kind = p < 55 ? K_HWPT : K_NESTED;
+		if (chance(t, 75))
+			e = pick_if(t, c, kind, has_pasid_flag, 0);
+		return e ? e->id : pick_id(t, c, kind, false);
+	}
+	if (p < 97)
+		return pick_id(t, c, rn(t, K_NOBJ), false);
+	return rand_id(t);
+}
+
+/*
+ * PASID_CHECK_HWPT right after a change: @pasid of device @stdev has @hwpt
+ * attached (nothing if 0). With one thread nothing comes in between.
+ */
+static void pasid_verify(struct thr *t, struct ctx *c, __u32 stdev,
+			 __u32 pasid, __u32 hwpt)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_PASID_CHECK_HWPT,
+		.id = stdev,
+		.pasid_check = { .pasid = pasid, .hwpt_id = hwpt },
+	};
+	struct res r;
+
+	note(t, "; check pasid=%u hwpt=%u", pasid, hwpt);
+	test_cmd(t, c, S_PASID_VERIFY, &cmd, &r);
+	if (exact() && plain(&r) && r.ret)
+		fail(t, "PASID_CHECK_HWPT right after the change: PASID %u of mock device %u: %s, not HWPT %u",
+		     pasid, stdev, errname(r.err), hwpt);
+}
+
+/*
+ * Before a PASID attach, sometimes move the RID of a device with PASIDs
+ * onto a HWPT that allows PASIDs, as a VMM must: a MOCK_DOMAIN_REPLACE
+ */
+static void pasid_prepare_rid(struct thr *t, struct ctx *c)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE };
+	struct ent *d, *h;
+	struct res r;
+
+	L();
+	d = pick_if(t, c, K_DEV, f_pasid_dev, 0);
+	h = d && !f_pasid_ready(d, (uintptr_t)c) ?
+		    pick_if(t, c, chance(t, 60) ? K_HWPT : K_NESTED,
+			    has_pasid_flag, 0) : NULL;
+	if (!h) {
+		U();
+		return;
+	}
+	cmd.id = d->id;
+	cmd.mock_domain_replace.pt_id = h->id;
+	U();
+	note(t, "mock_replace stdev=%u pt=%u", cmd.id,
+	     cmd.mock_domain_replace.pt_id);
+	test_cmd(t, c, S_MOCK_DOMAIN_REPLACE, &cmd, &r);
+	if (r.ret)
+		return;
+	note(t, "=%u;", cmd.mock_domain_replace.pt_id);
+	L();
+	d = find_id(c, K_DEV, cmd.id);
+	if (d)
+		d->b = cmd.mock_domain_replace.pt_id;
+	U();
+}
+
+static void pasid_change(struct thr *t, struct ctx *c, bool replace)
+{
+	const char *name = replace ? "PASID_REPLACE" : "PASID_ATTACH";
+	struct iommu_test_cmd cmd = {
+		.op = replace ? IOMMU_TEST_OP_PASID_REPLACE :
+				IOMMU_TEST_OP_PASID_ATTACH,
+	};
+	struct ent *d, *h;
+	__u32 pasid, pt, out;
+	struct res r;
+	int i;
+
+	if (!replace && chance(t, 30))
+		pasid_prepare_rid(t, c);
+	L();
+	d = pick_pasid_dev(t, c, &cmd.id);
+	pasid = gen_pasid(t, d, replace ? 70 : 10);
+	pt = pick_pasid_pt(t, c);
+	U();
+	/* pasid_replace has the layout of pasid_attach */
+	cmd.pasid_attach.pasid = pasid;
+	cmd.pasid_attach.pt_id = pt;
+	note(t, "%s stdev=%u pasid=%u pt=%u",
+	     replace ? "pasid_replace" : "pasid_attach", cmd.id, pasid, pt);
+	test_cmd(t, c, replace ? S_PASID_REPLACE : S_PASID_ATTACH, &cmd, &r);
+	if (r.ret == 0 && (!pasid || pasid >= PASID_MAX))
+		fail(t, "%s of PASID %u succeeded: 0 or beyond the width %u",
+		     name, pasid, MOCK_PASID_WIDTH);
+	if (r.ret)
+		return;
+	out = cmd.pasid_attach.pt_id;
+	check_id(t, name, out);
+	note(t, "=%u", out);
+	L();
+	d = find_id(c, K_DEV, cmd.id);
+	i = d ? pasid_slot(d, pasid) : -1;
+	if (exact() && d) {
+		if (!(d->c & MOCK_FLAGS_DEVICE_PASID))
+			fail(t, "%s succeeded on mock device %u without MOCK_FLAGS_DEVICE_PASID (flags %#x)",
+			     name, cmd.id, d->c);
+		if (!replace && i >= 0)
+			fail(t, "PASID_ATTACH of PASID %u, which has HWPT %u attached: success, not EBUSY",
+			     pasid, d->pasid_hwpt[i]);
+		if (replace && i < 0 && !d->pasid_lost)
+			fail(t, "PASID_REPLACE of PASID %u, which has nothing attached: success, not EINVAL",
+			     pasid);
+		if (replace && i >= 0 && pasid == IOMMU_TEST_PASID_RESERVED &&
+		    out != d->pasid_hwpt[i])
+			fail(t, "PASID_REPLACE moved PASID %u from HWPT %u to %u, which the mock refuses (ENODEV)",
+			     pasid, d->pasid_hwpt[i], out);
+	}
+	h = find_alloc_hwpt(c, out);
+	if (exact() && h && !has_pasid_flag(h, 0))
+		fail(t, "%s to HWPT %u, allocated without IOMMU_HWPT_ALLOC_PASID (flags %#x)",
+		     name, out, hwpt_flags(h));
+	if (d)
+		pasid_track(d, pasid, out);
+	if (out != pt && !find_id(c, K_HWPT, out)) {
+		/* The automatic HWPT of an IOAS, while something is attached */
+		h = ent_new(K_HWPT);
+		h->id = out;
+		h->a = pt;
+		h->b = IOMMU_HWPT_ALLOC_PASID;
+		h->c = 1;
+		pool_add(c, h);
+	}
+	U();
+	pasid_verify(t, c, cmd.id, pasid, out);
+}
+
+static void op_pasid_attach(struct thr *t, struct ctx *c)
+{
+	pasid_change(t, c, false);
+}
+
+static void op_pasid_replace(struct thr *t, struct ctx *c)
+{
+	pasid_change(t, c, true);
+}
+
+static void op_pasid_detach(struct thr *t, struct ctx *c)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_PASID_DETACH };
+	struct ent *d;
+	struct res r;
+	__u32 pasid;
+
+	L();
+	d = pick_pasid_dev(t, c, &cmd.id);
+	pasid = gen_pasid(t, d, 75);
+	U();
+	cmd.pasid_detach.pasid = pasid;
+	note(t, "pasid_detach stdev=%u pasid=%u", cmd.id, pasid);
+	test_cmd(t, c, S_PASID_DETACH, &cmd, &r);
+	if (r.ret)
+		return;
+	L();
+	d = find_id(c, K_DEV, cmd.id);
+	if (d)
+		pasid_untrack(d, pasid);
+	U();
+	/* PASID 0 is the RID: a fault-capable HWPT there has a handle */
+	if (pasid)
+		pasid_verify(t, c, cmd.id, pasid, 0);
+}
+
+static void op_pasid_check(struct thr *t, struct ctx *c)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_PASID_CHECK_HWPT };
+	__u32 pasid, hwpt;
+	unsigned int p;
+	struct ent *d;
+	struct res r;
+	int i;
+
+	L();
+	d = pick_pasid_dev(t, c, &cmd.id);
+	pasid = gen_pasid(t, d, 60);
+	i = d ? pasid_slot(d, pasid) : -1;
+	p = rn(t, 100);
+	hwpt = p < 50 && i >= 0 ? d->pasid_hwpt[i] : p < 75 ? 0 :
+	       pick_pasid_pt(t, c);
+	U();
+	cmd.pasid_check.pasid = pasid;
+	cmd.pasid_check.hwpt_id = hwpt;
+	note(t, "pasid_check stdev=%u pasid=%u hwpt=%u", cmd.id, pasid, hwpt);
+	test_cmd(t, c, S_PASID_CHECK_HWPT, &cmd, &r);
+	if (!exact() || !plain(&r) || !r.ret)
+		return;
+	L();
+	d = find_id(c, K_DEV, cmd.id);
+	i = d ? pasid_slot(d, pasid) : -1;
+	if (i >= 0 && hwpt == d->pasid_hwpt[i])
+		fail(t, "PASID_CHECK_HWPT: PASID %u of mock device %u has HWPT %u attached: %s",
+		     pasid, cmd.id, hwpt, errname(r.err));
+	if (d && i < 0 && !d->pasid_lost && pasid && !hwpt)
+		fail(t, "PASID_CHECK_HWPT: PASID %u of mock device %u has nothing attached: %s",
+		     pasid, cmd.id, errname(r.err));
+	U();
+}
+
 static void op_test_unknown(struct thr *t, struct ctx *c)
 {
 	struct iommu_test_cmd cmd = {};
 	struct res r;
 
 	cmd.op = chance(t, 50) ? 0 : chance(t, 50) ?
-		 IOMMU_TEST_OP_TRIGGER_VEVENT + 1 + rn(t, 8) : rnd32(t);
+		 IOMMU_TEST_OP_PASID_CHECK_HWPT + 1 + rn(t, 8) : rnd32(t);
 	if (cmd.op >= IOMMU_TEST_OP_ADD_RESERVED &&
-	    cmd.op <= IOMMU_TEST_OP_TRIGGER_VEVENT)
+	    cmd.op <= IOMMU_TEST_OP_PASID_CHECK_HWPT)
 		cmd.op = 0;
 	note(t, "test op %u", cmd.op);
 	test_cmd(t, c, S_TEST_OP_UNKNOWN, &cmd, &r);
@@ -3147,6 +3548,10 @@ static struct op g_ops_tab[] = {
 	{ "dirty", 12, op_dirty },
 	{ "trigger", 60, op_trigger },
 	{ "dev_check_cache", 8, op_dev_check_cache },
+	{ "pasid_attach", 30, op_pasid_attach },
+	{ "pasid_replace", 20, op_pasid_replace },
+	{ "pasid_detach", 15, op_pasid_detach },
+	{ "pasid_check", 10, op_pasid_check },
 	{ "test_unknown", 2, op_test_unknown },
 	{ "mem_limit", 4, op_mem_limit },
 	{ "close_queue", 8, op_close_queue },
