@@ -26,13 +26,18 @@ kmake() { make -s -C "$tree" O="$o" CC="ccache ${cross}gcc" HOSTCC="ccache gcc" 
 # Every option a fragment sets must hold in the final .config; checked
 # after each build too, as a patch that changes a Kconfig file makes the
 # build reconfigure on its own.
+# A symbol that no Kconfig file of the tree defines is one a later patch of
+# the series adds (make bisect builds every prefix): it is skipped.
+in_kconfig() {
+	grep -rqsx --include='Kconfig*' "config ${1#CONFIG_}" "$tree"
+}
 check_frags() {
 	local bad=0 line opt
 	while IFS= read -r line; do
 		case "$line" in
 		CONFIG_*=n) opt=${line%%=*}
 			grep -q "^$opt=" "$o/.config" && { log "config: $opt is set, fragment says n"; bad=1; } ;;
-		CONFIG_*=*) grep -qxF "$line" "$o/.config" ||
+		CONFIG_*=*) grep -qxF "$line" "$o/.config" || ! in_kconfig "${line%%=*}" ||
 			{ log "config: $line missing: $(grep "^$line\|^# ${line%%=*} " "$o/.config" || echo unset)"; bad=1; } ;;
 		esac
 	done < <(cat "${frags[@]}")
@@ -42,7 +47,10 @@ check_frags() {
 parts=${BUILD_PARTS:-kernel tests fuzz}
 if [[ " $parts " == *" kernel "* ]]; then
 sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
-if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ]; then
+# Configure anew when the fragments changed, or when one of their options
+# does not hold although the tree defines it now (a patch added it).
+if [ ! -f "$o/.config" ] || [ "$(cat "$o/.frags" 2>/dev/null)" != "$sum" ] ||
+   ! (check_frags) >/dev/null 2>&1; then
 	log "$arch: configuring (tinyconfig + ${frags[*]##*/})"
 	kmake tinyconfig >/dev/null
 	"$tree/scripts/kconfig/merge_config.sh" -m -O "$o" "$o/.config" "${frags[@]}" >/dev/null

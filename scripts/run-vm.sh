@@ -1,9 +1,9 @@
 #!/bin/bash
 # run-vm.sh MACHINE BUILD RESULTS: boot one test machine under TCG and
 # write its console to RESULTS/MACHINE.log.  Machines:
-#   x86-mock    x86_64, no IOMMU model: the mock (iommufd, fail_nth) + KUnit
+#   x86-mock    x86_64, no IOMMU model: the mock (iommufd, fail_nth, fuzz) + KUnit
 #   arm64-smmu  arm64 virt, SMMUv3 stage=nested, edu: KUnit, selftests, DMA
-#   x86-vtd     q35, VT-d scalable mode with first stage, edu: DMA
+#   x86-vtd     q35, VT-d scalable mode with first stage and PASIDs, edu: DMA
 #   x86-amd     q35, AMD-Vi, edu: DMA
 # SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd;
 # PLAN replaces it (lines of NAME TIMEOUT COMMAND), for debugging.
@@ -30,7 +30,9 @@ x86-mock)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35 -cpu max)
 	append="console=ttyS0"
-	plan=$mock ;;
+	plan="#kunit intel-iommu-pasid-kunit
+#kunit amd-iommu-dte-kunit
+$mock" ;;
 arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
@@ -43,7 +45,7 @@ edu_dma 180 ./iommufd_edu_dma" ;;
 x86-vtd)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
-	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on $edu)
+	      -device intel-iommu,intremap=on,x-scalable-mode=on,x-flts=on,x-pasid-mode=on $edu)
 	append="console=ttyS0 intel_iommu=on,sm_on"
 	plan="edu_dma 180 ./iommufd_edu_dma" ;;
 x86-amd)
