@@ -23,7 +23,8 @@ if [ -z "${MACHINES:-}" ]; then
 	case " $arches " in *" arm64 "*) MACHINES="$MACHINES arm64-smmu" ;; esac
 	case " $arches " in *" x86_64 "*) MACHINES="$MACHINES x86-vtd x86-amd" ;; esac
 	if [ -n "$full" ]; then
-		MACHINES=$(for m in $MACHINES; do echo "$m-debug"; done)
+		# One line: the machines array below is read from one line
+		MACHINES=$(for m in $MACHINES; do printf '%s-debug ' "$m"; done)
 	else
 		case " $arches " in *" x86_64 "*) MACHINES="$MACHINES x86-mock-debug" ;; esac
 	fi
