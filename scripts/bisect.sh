@@ -4,7 +4,10 @@
 # bisected to.  Walks the commits of the check tree in order, building
 # incrementally in make check's build directory (each step rebuilds what
 # the next patch touches) and ends at the tip, so that directory is
-# current afterwards.  ARCHES narrows it (default "x86_64 arm64").
+# current afterwards.  ARCHES narrows it (default "x86_64 arm64");
+# BISECT_FROM=N starts at the N-th prefix (patches added on top of a
+# series bisected before), and then the selftests must build at every
+# prefix built.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 unset EXTRA_CONFIGS
@@ -14,6 +17,8 @@ build=$CACHE/build-check
 own_tree "$tree" >/dev/null
 base=$(base_ref "$tree")
 mapfile -t commits < <(git -C "$tree" rev-list --reverse "$base..iommufd-nesting")
+from=${BISECT_FROM:-1}
+[ "$from" -ge 1 ] && [ "$from" -le ${#commits[@]} ] || die "BISECT_FROM=$from: the series has ${#commits[@]} patches"
 t0=$(date +%s)
 i=0
 fail=0
@@ -22,9 +27,10 @@ fail=0
 # at every prefix after it.
 narch=$(echo ${ARCHES:-x86_64 arm64} | wc -w)
 echo "TAP version 13"
-echo "1..$(( ${#commits[@]} * narch * 2 ))"
+echo "1..$(( (${#commits[@]} - from + 1) * narch * 2 ))"
 n=0
 tests_built=0
+[ "$from" = 1 ] || tests_built=1
 step() {	# step NAME PARTS ARCH
 	local s rc
 	n=$((n + 1))
@@ -44,6 +50,7 @@ step() {	# step NAME PARTS ARCH
 }
 for c in "${commits[@]}"; do
 	i=$((i + 1))
+	[ $i -ge "$from" ] || continue
 	git -C "$tree" checkout -q --detach "$c"
 	subj="[$i/${#commits[@]}] $(git -C "$tree" log --format=%s -1)"
 	ok_all=1
@@ -54,5 +61,5 @@ for c in "${commits[@]}"; do
 	[ $ok_all = 1 ] && tests_built=1
 done
 git -C "$tree" checkout -q iommufd-nesting
-echo "# ${#commits[@]} prefixes built in $(( $(date +%s) - t0 ))s"
+echo "# $(( ${#commits[@]} - from + 1 )) prefixes built in $(( $(date +%s) - t0 ))s"
 exit $fail
