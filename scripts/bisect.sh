@@ -11,6 +11,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 unset EXTRA_CONFIGS
+# A prefix may predate a Kconfig symbol a fragment sets (build.sh)
+export FRAGS_LATER_OK=1
 lock_cache
 tree=${LINUX_TREE:-$CHECK_TREE}
 build=$CACHE/build-check
