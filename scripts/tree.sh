@@ -48,7 +48,9 @@ if [ "$force" != 1 ]; then
 	for d in rebase-merge rebase-apply; do
 		[ ! -e "$gitdir/$d" ] || die "$tree: a rebase or am is in progress; finish it first"
 	done
-	if git -C "$tree" rev-parse -q --verify iommufd-nesting >/dev/null; then
+	# A branch still at the base (a tree just created) holds no work.
+	if git -C "$tree" rev-parse -q --verify iommufd-nesting >/dev/null &&
+	   [ "$(git -C "$tree" rev-parse iommufd-nesting)" != "$(git -C "$tree" rev-parse "$base")" ]; then
 		[ "$(git -C "$tree" symbolic-ref -q HEAD)" = refs/heads/iommufd-nesting ] ||
 			die "$tree: HEAD is not on branch iommufd-nesting; check it out (or FORCE=1)"
 		# Unexported work?  Export the branch and compare it with the
