@@ -16,6 +16,7 @@ full=${CHECK_DEBUG:-}
 res=$CACHE/results${full:+-debug}
 build=$CACHE/build-check
 debug=$CACHE/build-check-debug
+distro=$CACHE/build-check-distro
 arches=${ARCHES:-x86_64 arm64}
 if [ -z "${MACHINES:-}" ]; then
 	MACHINES=
@@ -26,6 +27,7 @@ if [ -z "${MACHINES:-}" ]; then
 		# One line: the machines array below is read from one line
 		MACHINES=$(for m in $MACHINES; do printf '%s-debug ' "$m"; done)
 	else
+		case " $arches " in *" arm64 "*) MACHINES="$MACHINES arm64-distro" ;; esac
 		case " $arches " in *" x86_64 "*) MACHINES="$MACHINES x86-mock-debug" ;; esac
 	fi
 fi
@@ -35,14 +37,15 @@ read -r -a machines <<< "host $MACHINES"
 kernels=
 for m in $MACHINES; do
 	case "$m" in arm64-*) a=arm64 ;; *) a=x86_64 ;; esac
-	case "$m" in *-debug) a=$a-debug ;; esac
+	case "$m" in *-debug) a=$a-debug ;; *-distro) a=$a-distro ;; esac
 	case " $kernels " in *" $a "*) ;; *) kernels="$kernels $a" ;; esac
 done
 rm -rf "$res"
 mkdir -p "$res"
 # A machine must never boot a kernel of an earlier run.
 rm -f "$build"/x86_64/bzImage "$build"/arm64/Image \
-	"$debug"/x86_64/bzImage "$debug"/arm64/Image
+	"$debug"/x86_64/bzImage "$debug"/arm64/Image \
+	"$distro"/x86_64/bzImage "$distro"/arm64/Image
 t0=$(date +%s)
 stamp() { echo "$1 $(( $(date +%s) - t0 ))" >> "$res/times"; }
 
@@ -52,14 +55,29 @@ own_tree "$CHECK_TREE"
 stamp tree
 bash "$TOP/scripts/series-checks.sh" "$CHECK_TREE" "$res/host.log"
 stamp series-checks
+# Is there a newer 6.12.y than the pin, and does the series apply to it?
+bash "$TOP/scripts/stable-check.sh" "$res/host.log"
+stamp stable-check
+# KUnit as distributions build it (a module, with all tests)
+bash "$TOP/scripts/kunit-modular.sh" "$CHECK_TREE" "$res/host.log"
+stamp kunit-modular
 # The test kernels, sparse over their build, then the debug kernels.
 for k in $kernels; do
-	case "$k" in *-debug) continue ;; esac
+	case "$k" in *-debug|*-distro) continue ;; esac
 	bash "$TOP/scripts/build.sh" "$k" "$CHECK_TREE" "$build"
 	stamp "build-$k"
 done
 bash "$TOP/scripts/sparse.sh" "$CHECK_TREE" "$build" "$res/host.log"
 stamp sparse
+# gcc and clang, W=1, both architectures, on the files the series touches
+bash "$TOP/scripts/warn-check.sh" "$CHECK_TREE" "$build" "$res/host.log"
+stamp warnings
+# The distribution kernels (Debian's config, iommufd and VFIO as modules)
+for k in $kernels; do
+	case "$k" in *-distro) ;; *) continue ;; esac
+	BUILD_FLAVOUR=distro bash "$TOP/scripts/build.sh" "${k%-distro}" "$CHECK_TREE" "$distro"
+	stamp "build-$k"
+done
 for k in $kernels; do
 	case "$k" in *-debug) ;; *) continue ;; esac
 	EXTRA_CONFIGS=$TOP/configs/debug.config \
@@ -72,6 +90,7 @@ for m in "${machines[@]:1}"; do
 		bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true
 		unset SUITES ;;
 	*-debug) bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true ;;
+	*-distro) bash "$TOP/scripts/run-vm.sh" "$m" "$distro" "$res" || true ;;
 	*) bash "$TOP/scripts/run-vm.sh" "$m" "$build" "$res" || true ;;
 	esac
 	stamp "vm-$m"

@@ -1,13 +1,14 @@
 #!/bin/bash
 # Install what the pipeline needs, idempotently: build tools, cross
-# compiler, ccache, QEMU 10.0 from bookworm-backports, busybox for both
+# compiler, clang and LLVM (the W=1 checks), ccache, QEMU 10.0 from bookworm-backports, busybox for both
 # architectures. Safe to run again: it does nothing when all is present.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 need_pkgs=(build-essential make bc bison flex libelf-dev libssl-dev cpio ccache
 	   gcc-aarch64-linux-gnu libc6-dev-arm64-cross xz-utils rsync
-	   python3 perl git sparse kmod busybox-static libcap-dev util-linux)
+	   python3 perl git sparse kmod busybox-static libcap-dev util-linux
+	   clang lld llvm debian-archive-keyring)
 need_bpo=(qemu-system-x86 qemu-system-arm)
 
 missing=()

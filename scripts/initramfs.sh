@@ -1,9 +1,11 @@
 #!/bin/bash
-# initramfs.sh ARCH TESTDIR PLAN OUT.cpio: a busybox initramfs with
-# vm/init, the test binaries of TESTDIR under /tests and PLAN as /plan.
+# initramfs.sh ARCH TESTDIR PLAN OUT.cpio [MODDIR]: a busybox initramfs with
+# vm/init, the test binaries of TESTDIR under /tests and PLAN as /plan;
+# with MODDIR (a distribution kernel's modules_install), its lib/modules
+# and vm/distro-modules.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-arch=$1 tests=$2 plan=$3 outf=$4
+arch=$1 tests=$2 plan=$3 outf=$4 mods=${5:-}
 case "$arch" in
 x86_64) bb=/bin/busybox ;;
 arm64) bb=$CACHE/busybox-arm64/bin/busybox ;;
@@ -14,11 +16,16 @@ trap 'rm -rf "$r"' EXIT
 mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,tests,usr/bin,usr/sbin}
 cp "$bb" "$r/bin/busybox"
 for a in sh mount umount cat echo grep sed sleep dmesg poweroff ls mkdir cut \
-	 timeout uname sync mknod head tail awk fold; do
+	 timeout uname sync mknod head tail awk fold test modprobe rmmod lsmod insmod; do
 	ln -s busybox "$r/bin/$a"
 done
 cp "$TOP/vm/init" "$r/init"
 chmod +x "$r/init"
 cp "$plan" "$r/plan"
 [ -d "$tests" ] && cp -a "$tests"/. "$r/tests/"
+if [ -n "$mods" ] && [ -d "$mods/lib/modules" ]; then
+	mkdir -p "$r/lib"
+	cp -a "$mods/lib/modules" "$r/lib/"
+	cp "$TOP/vm/distro-modules.sh" "$r/tests/"
+fi
 (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$outf"

@@ -2,10 +2,18 @@
 # shellcheck shell=bash
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${CACHE:-$HOME/.cache/iommufd-nesting}
-# The base: Debian's linux-source-6.12, pinned.
+# The base: Debian's linux-source-6.12, pinned (version, and the sha256 of
+# its tarball).  scripts/stable-check.sh says when Debian has a newer one.
 BASE_PKG=linux-source-6.12
-BASE_VERSION=${BASE_VERSION:-6.12.117-1~deb12u1}
-BASE_SHA256=${BASE_SHA256:-585a4a074597aefa2b1a68ada83a3184ba351c127544dea80618bbcceaa3961f}
+BASE_VERSION=${BASE_VERSION:-6.12.118-1~deb12u1}
+BASE_SHA256=${BASE_SHA256:-c93391b6a4884e6428ffbfbb8ce6340229ad28dc421e9f19bc081740b1ab34b2}
+# Debian's own kernel configuration of that version (linux-config-6.12, one
+# package per architecture): the distribution machines start from it.
+# Pinned: the sha256 of each package.
+DISTRO_CONFIG_PKG=linux-config-6.12
+DISTRO_CONFIG_VERSION=${DISTRO_CONFIG_VERSION:-6.12.118-1~deb12u1}
+DISTRO_CONFIG_SHA256_amd64=4f58707e3f8933f7f5c8efcdbdc38f44bc008293f931663ca4cccf2ee88d457d
+DISTRO_CONFIG_SHA256_arm64=4020f2c4d3bd613a29f8b5bef0c02a13f868a0c0c26cf19c36fe577c05e1f575
 mkdir -p "$CACHE"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # The git tree holding only the base commit (tag "base").
@@ -28,7 +36,7 @@ tgit() {
 # git tree instead: the series is applied there on branch iommufd-nesting.
 DEV_TREE=${DEV_TREE:-$CACHE/linux}
 CHECK_TREE=${CHECK_TREE:-$CACHE/check-linux}
-SERIES_DIR=$TOP/series
+SERIES_DIR=${SERIES_DIR:-$TOP/series}
 # Kernel builds: fixed version strings, one ccache for all trees.
 export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=iommufd KBUILD_BUILD_HOST=nesting
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache} CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
@@ -56,4 +64,64 @@ base_ref() {
 	else
 		echo base
 	fi
+}
+# Debian's archive through a private apt configuration in $CACHE/apt (its
+# own sources, lists and cache), never the host's: the base, Debian's
+# kernel configs and the check for newer 6.12.y come from bookworm,
+# bookworm-security, trixie and trixie-security, for amd64 and arm64.
+# dapt apt-get|apt-cache ARGS...; dapt_update refreshes its lists.
+DAPT=$CACHE/apt
+dapt_setup() {
+	[ -f "$DAPT/apt.conf" ] && return 0
+	mkdir -p "$DAPT/lists/partial" "$DAPT/cache/archives/partial" "$DAPT/etc"
+	local k=/usr/share/keyrings/debian-archive-keyring.gpg
+	cat > "$DAPT/etc/sources.list" <<SRC
+deb [signed-by=$k] http://deb.debian.org/debian bookworm main
+deb [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
+deb [signed-by=$k] http://deb.debian.org/debian trixie main
+deb [signed-by=$k] http://deb.debian.org/debian-security trixie-security main
+SRC
+	cat > "$DAPT/apt.conf.tmp" <<CONF
+Dir::Etc::sourcelist "$DAPT/etc/sources.list";
+Dir::Etc::sourceparts "-";
+Dir::Etc::preferences "/dev/null";
+Dir::Etc::preferencesparts "-";
+Dir::State::Lists "$DAPT/lists";
+Dir::State::status "/dev/null";
+Dir::Cache "$DAPT/cache";
+APT::Architectures { "amd64"; "arm64"; };
+Acquire::Languages "none";
+Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
+APT::Sandbox::User "root";
+Debug::NoLocking "true";
+CONF
+	mv "$DAPT/apt.conf.tmp" "$DAPT/apt.conf"
+}
+dapt() {
+	dapt_setup
+	APT_CONFIG=$DAPT/apt.conf "$@"
+}
+# Refresh the lists at most once per RUN (an hour): a harness run asks
+# several times.
+dapt_update() {
+	dapt_setup
+	if [ -z "$(find "$DAPT/lists" -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | head -1)" ]; then
+		dapt apt-get update -q >/dev/null 2>&1 || return 1
+		touch "$DAPT/lists"/*_Packages* 2>/dev/null || true
+	fi
+}
+# dapt_download PKG[:ARCH] VERSION DIR: the .deb into DIR (kept there).
+dapt_download() {
+	local pkg=$1 ver=$2 dir=$3
+	mkdir -p "$dir"
+	(cd "$dir" && dapt apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
+		{ dapt_update && (cd "$dir" && dapt apt-get download -q "$pkg=$ver" >/dev/null 2>&1); }
+}
+# Debian's newest version of PKG (dpkg's order), from the private lists.
+dapt_newest() {
+	local best= v
+	for v in $(dapt apt-cache madison "$1" 2>/dev/null | awk '{print $3}' | sort -u); do
+		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
+	done
+	echo "$best"
 }

@@ -202,6 +202,19 @@ def main():
     for s in allsuites:
         for n, r in s.skipped:
             print("SKIP %s %s: %s (%s)" % (s.machine, s.name, n, r or "no reason given"))
+    # What a check wants said loudly without failing (stable-check.sh: a
+    # newer 6.12.y than the pin): @@NOTICE lines of any log.
+    notices = []
+    for m in machines:
+        path = os.path.join(res, m + ".log")
+        if os.path.exists(path):
+            notices += [l[len("@@NOTICE "):].rstrip() for l in open(path, errors="replace")
+                        if l.startswith("@@NOTICE ")]
+    if notices:
+        print("\n" + "#" * 72)
+        for n in notices:
+            print("# NOTICE: " + n)
+        print("#" * 72)
     P = sum(s.counts()[0] for s in allsuites)
     F = sum(s.counts()[1] for s in allsuites)
     K = sum(s.counts()[2] for s in allsuites)

@@ -5,6 +5,7 @@
 #   arm64-smmu  arm64 virt, SMMUv3 stage=nested, edu: KUnit, selftests, DMA
 #   x86-vtd     q35, VT-d scalable mode with first stage and PASIDs, edu: DMA
 #   x86-amd     q35, AMD-Vi, edu: DMA
+#   arm64-distro  arm64-smmu on the distribution kernel (modules)
 # SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd;
 # PLAN replaces it (lines of NAME TIMEOUT COMMAND), for debugging.
 set -euo pipefail
@@ -25,6 +26,18 @@ fuzz_secs=${FUZZ_SECS:-60}
 mock="iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
 iommufd_fail_nth 600 ./iommufd_fail_nth
 fuzz $((fuzz_secs + 120)) ./iommufd_fuzz -s ${FUZZ_SEED:-1} -t $fuzz_secs -j ${FUZZ_JOBS:-1}"
+# The distribution machines: the modules' cases around the suites, twice
+# (vm/distro-modules.sh).  Suite names are unique in a plan: the second
+# round's end in .2.
+distro_plan="load 60 ./distro-modules.sh load
+iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; ./iommufd
+iommufd_fail_nth 600 ./iommufd_fail_nth
+edu_dma 180 ./iommufd_edu_dma
+unload 60 ./distro-modules.sh unload
+load.2 60 ./distro-modules.sh load
+iommufd.2 300 ./iommufd
+edu_dma.2 180 ./iommufd_edu_dma
+unload.2 60 ./distro-modules.sh unload"
 case "$base_m" in
 x86-mock)
 	arch=x86_64
@@ -42,6 +55,17 @@ arm64-smmu)
 	plan="#kunit arm-smmu-v3-kunit-test
 $mock
 edu_dma 180 ./iommufd_edu_dma" ;;
+arm64-distro)
+	# The distribution kernel (BUILD_FLAVOUR=distro: Debian's config,
+	# iommufd and VFIO as modules): arm64-smmu's machine; the modules are
+	# loaded, the mock suites and the SMMU's nested DMA run, everything is
+	# unloaded, then loaded and run again.
+	arch=arm64
+	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
+	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on -nic none $edu)
+	# printk.time=0: Debian's config stamps every console line
+	append="console=ttyAMA0 printk.time=0 arm_smmu_v3.iommufd_test_incoherent_vsmmu=1"
+	plan="$distro_plan" ;;
 x86-vtd)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
@@ -74,7 +98,9 @@ if [ "$scale" != 1 ]; then
 	done)
 fi
 printf '%s\n' "$plan" > "$res/$m.plan"
-bash "$TOP/scripts/initramfs.sh" "$arch" "$build/$arch/tests" "$res/$m.plan" "$res/$m.cpio"
+# A distribution kernel's modules (build.sh installs them) go in too.
+bash "$TOP/scripts/initramfs.sh" "$arch" "$build/$arch/tests" "$res/$m.plan" "$res/$m.cpio" \
+	"$build/$arch/modules"
 
 # The whole VM gets the sum of its suites' timeouts plus boot time.
 tmo=$(awk -v b=$boot '$1 !~ /^#/ {s += $2} END {print s + b}' "$res/$m.plan")

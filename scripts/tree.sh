@@ -67,6 +67,18 @@ if [ "$force" != 1 ]; then
 	fi
 fi
 
+# A tree made from the base follows its pin: when scripts/base.sh moved
+# "base" to another version, the tree's own "base" tag moves too (the
+# checks above ran against the base the tree's commits were made on), and
+# the series is applied anew on it below.
+if [ -z "${LINUX_TREE:-}" ]; then
+	old=$(git -C "$tree" rev-parse -q --verify "base^{commit}" || true)
+	git -C "$tree" fetch -q --no-tags "$BASE_REPO" "+refs/tags/base:refs/tags/base"
+	new_base=$(git -C "$tree" rev-parse "base^{commit}")
+	[ "$old" = "$new_base" ] ||
+		log "$tree: base moved to $(git -C "$tree" log --format=%s -1 base)"
+fi
+
 # The scratch worktree lives in the cache; reuse it only if it is really
 # a worktree of this tree (a removed and recreated tree leaves a stale one).
 scratch=$CACHE/scratch/$(printf '%s' "$tree" | sha256sum | cut -c1-16)
