@@ -48,11 +48,18 @@ for tc in gcc llvm; do
 		while read -r f; do
 			[ -f "$build/$a/kernel/${f%.c}.o" ] && files+=("${f%.c}.o")
 		done < "$tmp/files"
+		# Compiled every time, so that every run sees their warnings
+		# (ccache replays a cached compile's warnings)
+		(cd "$o/$a/kernel" && rm -f "${files[@]}")
 		rc=0
 		ARCH=$a CROSS_COMPILE=$cross make -s -k -C "$tree" O="$o/$a/kernel" W=1 \
 			"${mk[@]}" -j"$(nproc)" "${files[@]}" > "$tmp/out" 2>&1 || rc=$?
-		# Locations: TREE/path:line[:col]: warning|error: ...
-		sed -nE "s#^$tree/([^:]*):([0-9]+):([0-9]+:)? (warning|error): .*#\1:\2 &#p" \
+		# Locations: TREE/path:line[:col]: warning|error: ... where TREE
+		# is the tree's path, absolute (kernel-doc) or relative to the
+		# build directory, as kbuild gives the compiler its sources
+		rel=$(realpath --relative-to="$o/$a/kernel" "$tree")
+		sed -nE -e "s#^$tree/([^:]*):([0-9]+):([0-9]+:)? (warning|error): .*#\1:\2 &#p" \
+			-e "s#^$rel/([^:]*):([0-9]+):([0-9]+:)? (warning|error): .*#\1:\2 &#p" \
 			"$tmp/out" > "$tmp/diag"
 		new=$(awk 'NR == FNR { add[$1] = 1; next } ($1 in add) || / error: / { $1 = ""; print substr($0, 2) }' \
 			"$tmp/added" "$tmp/diag" | sort -u)
