@@ -136,7 +136,9 @@ if [[ " $parts " == *" kernel "* || " $parts " == *" config "* ]]; then
 if [ "$flavour" = distro ]; then
 	debcfg=$(bash "$TOP/scripts/distro-config.sh" "$arch")
 	mods=$TOP/configs/distro-$arch.modules
-	sum=$(cat "${frags[@]}" "$debcfg" "$mods" | sha256sum | cut -c1-16)
+	# distro_hw_off reads the test kernel's fragments too
+	sum=$(cat "${frags[@]}" "$debcfg" "$mods" "$TOP/configs/common.config" \
+		"$TOP/configs/$arch.config" | sha256sum | cut -c1-16)
 else
 	sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 fi

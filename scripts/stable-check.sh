@@ -28,7 +28,7 @@ else
 	# Of the builds of that 6.12.y, the one of the pin's suite (bookworm's
 	# "~deb12u") if there is one
 	fam=${BASE_VERSION##*~}
-	fam=${fam%%[0-9]*}
+	fam=${fam%[0-9]*}
 	same=$(dapt apt-cache madison "$BASE_PKG" 2>/dev/null | awk '{print $3}' | sort -u |
 		grep -F "${newest%%-*}-" | grep -F "~$fam" | sort -V | tail -1 || true)
 	[ -z "$same" ] || newest=$same
