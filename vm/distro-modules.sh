@@ -17,7 +17,13 @@ check() {	# check DESCRIPTION COMMAND...
 }
 loaded() { [ -d "/sys/module/$1" ]; }
 gone() { ! [ -d "/sys/module/$1" ]; }
-untainted() { t=$(cat "/sys/module/$1/taint"); echo "taint of $1: '$t'"; [ -z "$t" ]; }
+# A loaded module (initstate live, not built in) whose taint flags are empty
+untainted() {
+	[ "$(cat "/sys/module/$1/initstate" 2>/dev/null)" = live ] || { echo "$1: not a live module"; return 1; }
+	t=$(cat "/sys/module/$1/taint") || return 1
+	echo "taint of $1: '$t'"
+	[ -z "$t" ]
+}
 # A symbol of the kernel image: kallsyms names a module's in [brackets]
 builtin() { grep -E " [Tt] $1\$" /proc/kallsyms; }
 helpers="iommufd_viommu_report_event iommufd_viommu_find_dev iommufd_viommu_get_vdev_id"
@@ -26,11 +32,12 @@ helpers="iommufd_viommu_report_event iommufd_viommu_find_dev iommufd_viommu_get_
 mods="vfio_pci vfio_pci_core vfio iommufd"
 case "$1" in
 load)
-	echo "1..9"
+	echo "1..10"
 	check "modprobe iommufd" modprobe iommufd
 	check "iommufd is loaded" loaded iommufd
 	check "iommufd is signed as the build signs it (no taint)" untainted iommufd
 	check "/dev/iommu" test -c /dev/iommu
+	check "iommufd's own code is loaded (iommufd_fops_open)" sh -c "grep -q ' iommufd_fops_open' /proc/kallsyms"
 	check "modprobe vfio-pci" modprobe vfio-pci
 	check "vfio-pci is loaded" loaded vfio_pci
 	check "vfio is signed as the build signs it (no taint)" untainted vfio
