@@ -1559,12 +1559,15 @@ static void gen_selftest_data(struct thr *t, struct iommu_hwpt_alloc *cmd)
 
 	memset(t->data, 0, 64);
 	d->iotlb = chance(t, 80) ? IOMMU_TEST_IOTLB_DEFAULT : rnd32(t);
+	/* The page-table format: the two the mock has, or an unknown one */
+	if (chance(t, 20))
+		d->pagetable_type = chance(t, 80) ? MOCK_IOMMUPT_HUGE : rnd32(t);
 	cmd->data_len = sizeof(*d);
 	if (p < 8) {
-		cmd->data_len = 8;
+		cmd->data_len = offsetofend(struct iommu_hwpt_selftest, iotlb);
 	} else if (p < 12) {
-		cmd->data_len = 8;
-		t->data[4 + rn(t, 4)] = 1;
+		cmd->data_len = sizeof(*d) + 4;
+		t->data[sizeof(*d) + rn(t, 4)] = 1;
 	} else if (p < 17) {
 		cmd->data_len = 0;
 	} else if (p < 20) {
@@ -1596,10 +1599,13 @@ static bool has_pasid_flag(const struct ent *e, uint64_t unused)
 	return hwpt_flags(e) & IOMMU_HWPT_ALLOC_PASID;
 }
 
+static struct ent *find_id(struct ctx *c, int kind, __u32 id);
+
 static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 {
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	unsigned int v = rn(t, 100), p;
+	bool on_ioas;
 	int sid, kind;
 	struct ent *e;
 	struct res r;
@@ -1669,6 +1675,7 @@ static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 		if (cmd.flags & IOMMU_HWPT_FAULT_ID_VALID)
 			cmd.fault_id = pick_id(t, c, K_FAULT, false);
 	}
+	on_ioas = find_id(c, K_IOAS, cmd.pt_id);
 	U();
 	if (sid != S_HWPT_ALLOC_PAGING ||
 	    cmd.data_type != IOMMU_HWPT_DATA_NONE) {
@@ -1692,9 +1699,13 @@ static void op_hwpt_alloc(struct thr *t, struct ctx *c)
 		return;
 	check_id(t, "HWPT_ALLOC", cmd.out_hwpt_id);
 	note(t, "=%u", cmd.out_hwpt_id);
-	if (SAW(&r, struct iommu_hwpt_alloc, data_type) &&
-	    cmd.data_type == IOMMU_HWPT_DATA_NONE)
-		kind = K_HWPT;
+	/*
+	 * On an IOAS it is a paging HWPT, with or without the mock's data (its
+	 * page-table format); on anything else with data, a nested one.
+	 */
+	if (SAW(&r, struct iommu_hwpt_alloc, data_type))
+		kind = cmd.data_type == IOMMU_HWPT_DATA_NONE || on_ioas ?
+			       K_HWPT : K_NESTED;
 	e = ent_new(kind);
 	e->id = cmd.out_hwpt_id;
 	if (kind == K_HWPT) {
@@ -2412,6 +2423,13 @@ static void veventq_read(struct thr *t, struct ent *e)
 	err = ret < 0 ? errno : 0;
 	note(t, "-> %zd %s", ret, errname(err));
 	stat_note(t, S_VEVENTQ_READ, ret, err);
+	/*
+	 * Less than a header is EINVAL, records or not (mainline's rule);
+	 * the VFS may refuse a bad buffer first (EFAULT)
+	 */
+	if (count < hsz && (ret >= 0 || (err != EINVAL && err != EFAULT)))
+		fail(t, "veventq read of %zu bytes (less than a header): %zd %s, not EINVAL",
+		     count, ret, errname(err));
 	if (ret < 0)
 		return;
 	if ((size_t)ret > count) {
@@ -3208,7 +3226,7 @@ static void pasid_change(struct thr *t, struct ctx *c, bool replace)
 			     pasid);
 		if (replace && i >= 0 && pasid == IOMMU_TEST_PASID_RESERVED &&
 		    out != d->pasid_hwpt[i])
-			fail(t, "PASID_REPLACE moved PASID %u from HWPT %u to %u, which the mock refuses (ENODEV)",
+			fail(t, "PASID_REPLACE moved PASID %u from HWPT %u to %u, which the mock refuses (ENOMEM)",
 			     pasid, d->pasid_hwpt[i], out);
 	}
 	h = find_alloc_hwpt(c, out);

@@ -67,6 +67,13 @@ for k in $kernels; do
 	bash "$TOP/scripts/build.sh" "$k" "$CHECK_TREE" "$build"
 	stamp "build-$k"
 done
+# Mainline's own selftests, built against mainline's headers, beside the
+# series' (the mock machines run them: mainline-selftests:*)
+for k in $kernels; do
+	case "$k" in *-debug|*-distro) continue ;; esac
+	bash "$TOP/scripts/mainline.sh" selftests "$k" "$build/$k/tests/mainline"
+done
+stamp mainline-selftests
 bash "$TOP/scripts/sparse.sh" "$CHECK_TREE" "$build" "$res/host.log"
 stamp sparse
 # gcc and clang, W=1, both architectures, on the files the series touches

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install what the pipeline needs, idempotently: build tools, cross
 # compiler, clang and LLVM (the W=1 checks), ccache, QEMU 10.0 from bookworm-backports, busybox for both
-# architectures. Safe to run again: it does nothing when all is present.
+# architectures, arm64's static libcap. Safe to run again: it does nothing when all is present.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -48,6 +48,17 @@ if [ ! -x "$bb" ]; then
 		{ $SUDO apt-get update -q && (cd "$tmp" && apt-get download -q busybox-static:arm64); }
 	mkdir -p "$CACHE/busybox-arm64"
 	dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$CACHE/busybox-arm64"
+	rm -rf "$tmp"
+fi
+# arm64 libcap (static, for mainline's selftests, which link -lcap):
+# downloaded and unpacked, not installed.
+cap="$CACHE/libcap-arm64/usr/lib/aarch64-linux-gnu/libcap.a"
+if [ ! -f "$cap" ]; then
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -q libcap-dev:arm64) ||
+		{ $SUDO apt-get update -q && (cd "$tmp" && apt-get download -q libcap-dev:arm64); }
+	mkdir -p "$CACHE/libcap-arm64"
+	dpkg-deb -x "$tmp"/libcap-dev_*_arm64.deb "$CACHE/libcap-arm64"
 	rm -rf "$tmp"
 fi
 echo "deps: ok ($(qemu-system-x86_64 --version | head -1))"

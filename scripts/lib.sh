@@ -14,6 +14,11 @@ DISTRO_CONFIG_PKG=linux-config-6.12
 DISTRO_CONFIG_VERSION=${DISTRO_CONFIG_VERSION:-6.12.118-1~deb12u1}
 DISTRO_CONFIG_SHA256_amd64=4f58707e3f8933f7f5c8efcdbdc38f44bc008293f931663ca4cccf2ee88d457d
 DISTRO_CONFIG_SHA256_arm64=4020f2c4d3bd613a29f8b5bef0c02a13f868a0c0c26cf19c36fe577c05e1f575
+# Mainline's source (Debian's linux-source-7.3, trixie-backports), pinned
+# the same way: scripts/mainline.sh; the conformance suite builds mainline's
+# own selftests from it.
+MAINLINE_VERSION=${MAINLINE_VERSION:-7.3.4-1~bpo13+1}
+MAINLINE_SHA256=${MAINLINE_SHA256:-76df1affb19f24926949369be1d74b60071c963c598ce8780bddd4bbf0fc3bc4}
 mkdir -p "$CACHE"
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # The git tree holding only the base commit (tag "base").
@@ -68,19 +73,31 @@ base_ref() {
 # Debian's archive through a private apt configuration in $CACHE/apt (its
 # own sources, lists and cache), never the host's: the base, Debian's
 # kernel configs and the check for newer 6.12.y come from bookworm,
-# bookworm-security, trixie and trixie-security, for amd64 and arm64.
+# bookworm-security, trixie and trixie-security, mainline's source (the
+# conformance suite) from trixie-backports; for amd64 and arm64.
 # dapt apt-get|apt-cache ARGS...; dapt_update refreshes its lists.
 DAPT=$CACHE/apt
-dapt_setup() {
-	[ -f "$DAPT/apt.conf" ] && return 0
-	mkdir -p "$DAPT/lists/partial" "$DAPT/cache/archives/partial" "$DAPT/etc"
+dapt_sources() {
 	local k=/usr/share/keyrings/debian-archive-keyring.gpg
-	cat > "$DAPT/etc/sources.list" <<SRC
+	cat <<SRC
 deb [signed-by=$k] http://deb.debian.org/debian bookworm main
 deb [signed-by=$k] http://deb.debian.org/debian-security bookworm-security main
 deb [signed-by=$k] http://deb.debian.org/debian trixie main
 deb [signed-by=$k] http://deb.debian.org/debian-security trixie-security main
+deb [signed-by=$k] http://deb.debian.org/debian trixie-backports main
 SRC
+}
+dapt_setup() {
+	# A cache made before a suite was added gets the new list (and new
+	# lists: dapt_update sees the missing ones as stale).
+	if [ -f "$DAPT/apt.conf" ]; then
+		[ "$(cat "$DAPT/etc/sources.list")" = "$(dapt_sources)" ] && return 0
+		dapt_sources > "$DAPT/etc/sources.list"
+		rm -f "$DAPT"/lists/*_Packages*
+		return 0
+	fi
+	mkdir -p "$DAPT/lists/partial" "$DAPT/cache/archives/partial" "$DAPT/etc"
+	dapt_sources > "$DAPT/etc/sources.list"
 	cat > "$DAPT/apt.conf.tmp" <<CONF
 Dir::Etc::sourcelist "$DAPT/etc/sources.list";
 Dir::Etc::sourceparts "-";

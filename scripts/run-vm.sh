@@ -38,6 +38,14 @@ load.2 60 ./distro-modules.sh load
 iommufd.2 300 ./iommufd
 edu_dma.2 180 ./iommufd_edu_dma
 unload.2 60 ./distro-modules.sh unload"
+# Mainline's own selftests (scripts/mainline.sh: built from mainline's
+# source against its own uAPI and mock-test headers), where make check put
+# them: the conformance suites of the mock machines.
+mainline_plan() {
+	[ -x "$build/$1/tests/mainline/iommufd" ] || return 0
+	echo "mainline-selftests:iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; cd mainline && ./iommufd"
+	echo "mainline-selftests:iommufd_fail_nth 600 cd mainline && ./iommufd_fail_nth"
+}
 case "$base_m" in
 x86-mock)
 	arch=x86_64
@@ -45,7 +53,8 @@ x86-mock)
 	append="console=ttyS0"
 	plan="#kunit intel-iommu-pasid-kunit
 #kunit amd-iommu-dte-kunit
-$mock" ;;
+$mock
+$(mainline_plan x86_64)" ;;
 arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
@@ -54,7 +63,8 @@ arm64-smmu)
 	append="console=ttyAMA0 arm_smmu_v3.iommufd_test_incoherent_vsmmu=1"
 	plan="#kunit arm-smmu-v3-kunit-test
 $mock
-edu_dma 180 ./iommufd_edu_dma" ;;
+edu_dma 180 ./iommufd_edu_dma
+$(mainline_plan arm64)" ;;
 arm64-distro)
 	# The distribution kernel (BUILD_FLAVOUR=distro: Debian's config,
 	# iommufd and VFIO as modules): arm64-smmu's machine; the modules are
