@@ -113,7 +113,8 @@ struct ctx {
 /* Statistics: one per ioctl, test op or file operation */
 enum {
 	S_DESTROY, S_IOAS_ALLOC, S_IOAS_IOVA_RANGES, S_IOAS_ALLOW_IOVAS,
-	S_IOAS_MAP, S_IOAS_COPY, S_IOAS_UNMAP, S_OPTION, S_VFIO_IOAS,
+	S_IOAS_MAP, S_IOAS_MAP_FILE, S_IOAS_COPY, S_IOAS_UNMAP, S_OPTION,
+	S_VFIO_IOAS, S_CHANGE_PROCESS,
 	S_HWPT_ALLOC_PAGING, S_HWPT_ALLOC_NESTED, S_HWPT_ALLOC_VIOMMU,
 	S_HWPT_ALLOC_OTHER, S_GET_HW_INFO, S_SET_DIRTY_TRACKING,
 	S_GET_DIRTY_BITMAP, S_INVALIDATE_HWPT, S_INVALIDATE_VIOMMU,
@@ -135,8 +136,10 @@ enum {
 
 static const char *const stat_name[NSTAT] = {
 	"IOMMU_DESTROY", "IOMMU_IOAS_ALLOC", "IOMMU_IOAS_IOVA_RANGES",
-	"IOMMU_IOAS_ALLOW_IOVAS", "IOMMU_IOAS_MAP", "IOMMU_IOAS_COPY",
+	"IOMMU_IOAS_ALLOW_IOVAS", "IOMMU_IOAS_MAP", "IOMMU_IOAS_MAP_FILE",
+	"IOMMU_IOAS_COPY",
 	"IOMMU_IOAS_UNMAP", "IOMMU_OPTION", "IOMMU_VFIO_IOAS",
+	"IOMMU_IOAS_CHANGE_PROCESS",
 	"IOMMU_HWPT_ALLOC(paging)", "IOMMU_HWPT_ALLOC(nested)",
 	"IOMMU_HWPT_ALLOC(viommu)", "IOMMU_HWPT_ALLOC(other)",
 	"IOMMU_GET_HW_INFO", "IOMMU_HWPT_SET_DIRTY_TRACKING",
@@ -222,6 +225,7 @@ static size_t g_pool_len;
 static size_t g_hole[2];	/* PROT_NONE pages of the pool */
 static uint8_t *g_shm;		/* memfd, shared */
 static size_t g_shm_len;
+static int g_shm_fd = -1;	/* the memfd, kept open for IOAS_MAP_FILE */
 
 static void L(void)
 {
@@ -1382,6 +1386,73 @@ static void op_ioas_map(struct thr *t, struct ctx *c)
 	L();
 	add_map(c, cmd.ioas_id, cmd.iova, in_len, cmd.user_va);
 	U();
+}
+
+/* A range of the memfd: the pages g_shm maps, where it is in the file */
+static void op_ioas_map_file(struct thr *t, struct ctx *c)
+{
+	struct iommu_ioas_map_file cmd = { .size = sizeof(cmd) };
+	__u64 in_iova, in_len, in_start, uva = 0;
+	unsigned int p = rn(t, 100);
+	struct res r;
+
+	if (reap_if_full(t, c, K_MAP, CAP_MAPS))
+		return;
+	cmd.flags = gen_map_flags(t);
+	L();
+	cmd.ioas_id = pick_id(t, c, K_IOAS, false);
+	if (cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		cmd.iova = gen_iova(t, c, cmd.ioas_id);
+	else if (chance(t, 10))
+		cmd.iova = rnd64(t);
+	U();
+	/* The memfd; the iommufd itself (not a memfd); any number */
+	cmd.fd = p < 85 ? g_shm_fd : p < 92 ? c->fd : (__s32)rnd32(t);
+	p = rn(t, 100);
+	cmd.start = p < 70 ? (__u64)g_page * rn(t, g_shm_len / g_page) :
+		    p < 85 ? rn(t, g_shm_len) : rnd64(t);
+	cmd.length = chance(t, 80) ? (__u64)g_page * (1 + rn(t, 16)) :
+				     gen_len(t);
+	in_iova = cmd.iova;
+	in_len = cmd.length;
+	in_start = cmd.start;
+	note(t, "map_file ioas=%u flags=%#x fd=%d start=%#llx len=%#llx iova=%#llx",
+	     cmd.ioas_id, cmd.flags, cmd.fd, (unsigned long long)cmd.start,
+	     (unsigned long long)cmd.length, (unsigned long long)cmd.iova);
+	fz_ioctl(t, c->fd, S_IOAS_MAP_FILE, IOMMU_IOAS_MAP_FILE, &cmd,
+		 sizeof(cmd), offsetofend(struct iommu_ioas_map_file, iova),
+		 &r);
+	MUST_FAIL_IF(t, &r, cmd.flags & ~MAP_FLAGS_ALL,
+		     "IOAS_MAP_FILE unknown flags");
+	MUST_FAIL_IF(t, &r, !in_len, "IOAS_MAP_FILE of length 0");
+	if (r.ret)
+		return;
+	if ((cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA) && cmd.iova != in_iova)
+		fail(t, "IOAS_MAP_FILE: FIXED_IOVA %#llx moved to %#llx",
+		     (unsigned long long)in_iova,
+		     (unsigned long long)cmd.iova);
+	note(t, "@%#llx", (unsigned long long)cmd.iova);
+	/* The same pages as g_shm's VA, if within the file */
+	if (g_shm && cmd.fd == g_shm_fd && in_start < g_shm_len &&
+	    in_len <= g_shm_len - in_start)
+		uva = (uintptr_t)g_shm + in_start;
+	L();
+	add_map(c, cmd.ioas_id, cmd.iova, in_len, uva);
+	U();
+}
+
+/* The pinned memory to this process: only file mappings can move */
+static void op_change_process(struct thr *t, struct ctx *c)
+{
+	struct iommu_ioas_change_process cmd = { .size = sizeof(cmd) };
+	struct res r;
+
+	cmd.__reserved = gen_rsvd(t);
+	note(t, "change_process");
+	fz_ioctl(t, c->fd, S_CHANGE_PROCESS, IOMMU_IOAS_CHANGE_PROCESS, &cmd,
+		 sizeof(cmd),
+		 offsetofend(struct iommu_ioas_change_process, __reserved), &r);
+	MUST_FAIL_IF(t, &r, cmd.__reserved, "IOAS_CHANGE_PROCESS __reserved");
 }
 
 static void op_ioas_copy(struct thr *t, struct ctx *c)
@@ -3478,16 +3549,11 @@ static void op_orphan(struct thr *t, struct ctx *c)
 
 static void op_unknown_ioctl(struct thr *t, struct ctx *c)
 {
-	static const unsigned int holes[] = { 0x8f, 0x92 };
 	unsigned long req;
 	unsigned int nr;
 	int ret, err;
 
-	switch (rn(t, 4)) {
-	case 0:
-		nr = holes[rn(t, 2)];
-		req = _IO(IOMMUFD_TYPE, nr);
-		break;
+	switch (rn(t, 3) + 1) {
 	case 1:
 		nr = 0x94 + rn(t, 0xa0 - 0x94);
 		req = _IO(IOMMUFD_TYPE, nr);
@@ -3539,6 +3605,8 @@ static struct op g_ops_tab[] = {
 	{ "iova_ranges", 15, op_iova_ranges },
 	{ "allow_iovas", 6, op_allow_iovas },
 	{ "ioas_map", 60, op_ioas_map },
+	{ "ioas_map_file", 25, op_ioas_map_file },
+	{ "change_process", 4, op_change_process },
 	{ "ioas_copy", 20, op_ioas_copy },
 	{ "ioas_unmap", 35, op_ioas_unmap },
 	{ "option", 8, op_option },
@@ -3801,7 +3869,9 @@ static bool setup_memory(void)
 			memset(g_shm, 0x3c, g_shm_len);
 		}
 	}
-	if (fd >= 0)
+	if (g_shm)
+		g_shm_fd = fd;
+	else if (fd >= 0)
 		close(fd);
 	return true;
 }
