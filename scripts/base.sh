@@ -39,14 +39,8 @@ import() {
 		deb=$(ls "$dl"/${BASE_PKG}_"${version//\~/%7e}"_all.deb "$dl"/${BASE_PKG}_"${version}"_all.deb 2>/dev/null | head -1 || true)
 		[ -n "$deb" ] || return 1
 	fi
-	x=$(mktemp -d "$CACHE/extract.XXXXXX")
-	dpkg-deb --fsys-tarfile "$deb" | tar -C "$x" -x ./usr/src/$BASE_PKG.tar.xz
-	tarball=$x/usr/src/$BASE_PKG.tar.xz
-	if [ -n "$sha" ] && ! echo "$sha  $tarball" | sha256sum -c --quiet - >&2; then
-		rm -rf "$x"
-		log "ERROR: sha256 of $BASE_PKG.tar.xz ($version) does not match the pin"
-		exit 2
-	fi
+	tarball=$(deb_tarball "$deb" "usr/src/$BASE_PKG.tar.xz" "$sha" "$BASE_PKG.tar.xz ($version)") || exit $?
+	x=${tarball%/usr/src/*}
 	log "extracting $BASE_PKG $version"
 	tree=$x/tree
 	mkdir -p "$tree"

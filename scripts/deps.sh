@@ -40,25 +40,20 @@ if [ ${#missing[@]} -gt 0 ] || [ $qemu_ok = 0 ] || [ $arm64_ok = 0 ]; then
 		-t bookworm-backports "${need_bpo[@]}" ipxe-qemu seabios qemu-efi-aarch64
 fi
 
-# arm64 busybox: downloaded, not installed (it would replace the host's).
-bb="$CACHE/busybox-arm64/bin/busybox"
-if [ ! -x "$bb" ]; then
+# arm64_deb PKG DIR FILE: the arm64 package PKG unpacked into DIR, unless
+# DIR/FILE is there: downloaded, never installed on the host.
+arm64_deb() {
+	local pkg=$1 dir=$2 tmp
+	[ -e "$dir/$3" ] && return 0
 	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download -q busybox-static:arm64) ||
-		{ $SUDO apt-get update -q && (cd "$tmp" && apt-get download -q busybox-static:arm64); }
-	mkdir -p "$CACHE/busybox-arm64"
-	dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$CACHE/busybox-arm64"
+	(cd "$tmp" && apt-get download -q "$pkg:arm64") ||
+		{ $SUDO apt-get update -q && (cd "$tmp" && apt-get download -q "$pkg:arm64"); }
+	mkdir -p "$dir"
+	dpkg-deb -x "$tmp/${pkg}"_*_arm64.deb "$dir"
 	rm -rf "$tmp"
-fi
-# arm64 libcap (static, for mainline's selftests, which link -lcap):
-# downloaded and unpacked, not installed.
-cap="$CACHE/libcap-arm64/usr/lib/aarch64-linux-gnu/libcap.a"
-if [ ! -f "$cap" ]; then
-	tmp=$(mktemp -d)
-	(cd "$tmp" && apt-get download -q libcap-dev:arm64) ||
-		{ $SUDO apt-get update -q && (cd "$tmp" && apt-get download -q libcap-dev:arm64); }
-	mkdir -p "$CACHE/libcap-arm64"
-	dpkg-deb -x "$tmp"/libcap-dev_*_arm64.deb "$CACHE/libcap-arm64"
-	rm -rf "$tmp"
-fi
+}
+# busybox for the arm64 VMs (not installed: it would replace the host's)
+arm64_deb busybox-static "$CACHE/busybox-arm64" bin/busybox
+# static libcap for mainline's selftests, which link -lcap
+arm64_deb libcap-dev "$CACHE/libcap-arm64" usr/lib/aarch64-linux-gnu/libcap.a
 echo "deps: ok ($(qemu-system-x86_64 --version | head -1))"

@@ -142,3 +142,26 @@ dapt_newest() {
 	done
 	echo "$best"
 }
+# series_added_lines TREE BASE: path:line of every line the series (branch
+# iommufd-nesting) adds or changes over BASE; sparse.sh and warn-check.sh
+# judge reports by it.
+series_added_lines() {
+	git -C "$1" diff -U0 "$2" iommufd-nesting | awk '
+		/^\+\+\+ b\// { f = substr($0, 7); next }
+		/^@@ / { split($3, a, ","); s = substr(a[1], 2); n = (a[2] == "") ? 1 : a[2]
+			 for (i = 0; i < n; i++) print f ":" s + i }'
+}
+# deb_tarball DEB PATH SHA256 WHAT: extract PATH (a tarball inside the
+# package) into a new directory under $CACHE and print the tarball's path;
+# exits 2 if SHA256 is given and the tarball's differs (WHAT names it).
+deb_tarball() {
+	local x
+	x=$(mktemp -d "$CACHE/extract.XXXXXX")
+	dpkg-deb --fsys-tarfile "$1" | tar -C "$x" -x "./$2"
+	if [ -n "$3" ] && ! echo "$3  $x/$2" | sha256sum -c --quiet - >&2; then
+		rm -rf "$x"
+		log "ERROR: sha256 of $4 does not match the pin"
+		exit 2
+	fi
+	echo "$x/$2"
+}

@@ -36,14 +36,8 @@ unpack() {
 		deb=$(ls "$dl/${pkg}_${version//\~/%7e}_all.deb" "$dl/${pkg}_${version}_all.deb" 2>/dev/null | head -1 || true)
 		[ -n "$deb" ] || return 1
 	fi
-	x=$(mktemp -d "$CACHE/extract.XXXXXX")
-	dpkg-deb --fsys-tarfile "$deb" | tar -C "$x" -x "./usr/src/$pkg.tar.xz"
-	tarball=$x/usr/src/$pkg.tar.xz
-	if [ -n "$sha" ] && ! echo "$sha  $tarball" | sha256sum -c --quiet - >&2; then
-		rm -rf "$x"
-		log "ERROR: sha256 of $pkg.tar.xz ($version) does not match the pin"
-		exit 2
-	fi
+	tarball=$(deb_tarball "$deb" "usr/src/$pkg.tar.xz" "$sha" "$pkg.tar.xz ($version)") || exit $?
+	x=${tarball%/usr/src/*}
 	log "unpacking $pkg $version"
 	rm -rf "$dst"
 	mkdir -p "$dst"
@@ -54,11 +48,14 @@ unpack() {
 }
 
 src() {
-	local d v
-	if d=$(unpack "$MAINLINE_VERSION" "$MAINLINE_SHA256"); then
+	local d v rc=0
+	d=$(unpack "$MAINLINE_VERSION" "$MAINLINE_SHA256") || rc=$?
+	if [ $rc = 0 ]; then
 		echo "$d"
 		return 0
 	fi
+	# The pinned tarball is there but not what was pinned: never fall back
+	[ $rc = 2 ] && exit 2
 	dapt_update || die "Debian's archive is unreachable and $MAINLINE_VERSION is not cached"
 	v=$(dapt apt-cache madison linux-source 2>/dev/null | awk '{print $3}' |
 		grep '^7\.' | sort -V | tail -1 || true)

@@ -2,11 +2,12 @@
 # sparse.sh TREE BUILD LOG: run sparse (C=2) over every kernel C file the
 # series touches that the x86_64 or arm64 test kernel builds; appends a
 # "sparse" suite to LOG (the host's console log), one case per file: a
-# file passes when sparse reports no warning or error located in a file
-# the series touches (the .c file itself or a header it changes).
-# Reports located in untouched files (e.g. arm64's asm/cmpxchg.h, which
-# sparse warns about in every file that includes it, base included) are
-# shown but do not fail the case.
+# file passes when sparse reports no warning or error located on a line
+# the series adds or changes (in the .c file itself or in a header it
+# changes), as warn-check.sh judges the compilers' warnings. Reports
+# located elsewhere (e.g. arm64's asm/cmpxchg.h, which sparse warns about
+# in every file that includes it, or mm/gup.c's context imbalances, base
+# and all) are shown but do not fail the case: they are not the series'.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 # Resolved, as the compiler prints the locations it reports (below)
@@ -14,7 +15,9 @@ tree=$(realpath "$1") build=$2 out=$3
 export CCACHE_BASEDIR=$tree
 base=$(base_ref "$tree")
 touched=$(mktemp)
+added=$(mktemp)
 git -C "$tree" diff --name-only --diff-filter=AM "$base" iommufd-nesting > "$touched"
+series_added_lines "$tree" "$base" > "$added"
 mapfile -t files < <(grep '\.c$' "$touched" | grep -v '^tools/\|^scripts/\|^samples/')
 tmp=$(mktemp)
 {
@@ -35,8 +38,8 @@ for f in "${files[@]}"; do
 			CC="ccache ${cross}gcc" HOSTCC="ccache gcc" "${f%.c}.o" > "$tmp" 2>&1 || rc=$?
 		# Locations are printed as $tree/path:line:col: warning|error:
 		if [ $rc != 0 ] ||
-		   sed -nE "s#^$tree/([^:]*):[0-9]+:[0-9]+: (warning|error):.*#\1#p" "$tmp" |
-		   grep -qxFf "$touched"; then
+		   sed -nE "s#^$tree/([^:]*):([0-9]+):[0-9]+: (warning|error):.*#\1:\2#p" "$tmp" |
+		   grep -qxFf "$added"; then
 			sed 's/^/# /' "$tmp"
 			echo "not ok $n $a $f"
 		else
@@ -49,4 +52,4 @@ echo "1..$n"
 echo "@@RC 0"
 echo "@@END sparse secs=0"
 } >> "$out"
-rm -f "$tmp" "$touched"
+rm -f "$tmp" "$touched" "$added"

@@ -16,11 +16,7 @@ base=$(base_ref "$tree")
 export CCACHE_BASEDIR=$tree
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# path:line for every line the series adds or changes
-git -C "$tree" diff -U0 "$base" iommufd-nesting | awk '
-	/^\+\+\+ b\// { f = substr($0, 7); next }
-	/^@@ / { split($3, a, ","); s = substr(a[1], 2); n = (a[2] == "") ? 1 : a[2]
-		 for (i = 0; i < n; i++) print f ":" s + i }' > "$tmp/added"
+series_added_lines "$tree" "$base" > "$tmp/added"
 git -C "$tree" diff --name-only --diff-filter=AM "$base" iommufd-nesting |
 	grep '\.c$' | grep -v '^tools/\|^scripts/\|^samples/' > "$tmp/files"
 {
