@@ -93,6 +93,9 @@ case "$arch" in x86_64) kernel=$build/x86_64/bzImage ;; arm64) kernel=$build/arm
 [ -f "$kernel" ] || die "$kernel missing: build first"
 
 [ -n "${PLAN:-}" ] && plan=$PLAN
+# No empty lines (a suite a build lacks, e.g. the mainline ones on a debug
+# kernel, leaves one)
+plan=$(printf '%s\n' "$plan" | sed '/^[[:space:]]*$/d')
 if [ -n "${SUITES:-}" ]; then
 	plan=$(echo "$plan" | while read -r n rest; do
 		case " $SUITES " in *" $n "*) echo "$n $rest" ;; esac; done)
