@@ -1343,6 +1343,28 @@ static __u32 gen_map_flags(struct thr *t)
 #define MAP_FLAGS_ALL (IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | \
 		       IOMMU_IOAS_MAP_READABLE)
 
+/* Where a map goes: its flags, an IOAS, an IOVA (FIXED_IOVA or a hint) */
+static void gen_map_dst(struct thr *t, struct ctx *c, __u32 *flags,
+			__u32 *ioas_id, __u64 *iova)
+{
+	*flags = gen_map_flags(t);
+	L();
+	*ioas_id = pick_id(t, c, K_IOAS, false);
+	if (*flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		*iova = gen_iova(t, c, *ioas_id);
+	else if (chance(t, 10))
+		*iova = rnd64(t);
+	U();
+}
+
+static void check_fixed_iova(struct thr *t, const char *what, __u32 flags,
+			     __u64 in, __u64 out)
+{
+	if ((flags & IOMMU_IOAS_MAP_FIXED_IOVA) && out != in)
+		fail(t, "%s: FIXED_IOVA %#llx moved to %#llx", what,
+		     (unsigned long long)in, (unsigned long long)out);
+}
+
 static void op_ioas_map(struct thr *t, struct ctx *c)
 {
 	struct iommu_ioas_map cmd = { .size = sizeof(cmd) };
@@ -1351,14 +1373,7 @@ static void op_ioas_map(struct thr *t, struct ctx *c)
 
 	if (reap_if_full(t, c, K_MAP, CAP_MAPS))
 		return;
-	cmd.flags = gen_map_flags(t);
-	L();
-	cmd.ioas_id = pick_id(t, c, K_IOAS, false);
-	if (cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA)
-		cmd.iova = gen_iova(t, c, cmd.ioas_id);
-	else if (chance(t, 10))
-		cmd.iova = rnd64(t);
-	U();
+	gen_map_dst(t, c, &cmd.flags, &cmd.ioas_id, &cmd.iova);
 	cmd.length = gen_len(t);
 	cmd.user_va = gen_uva(t, cmd.length);
 	cmd.__reserved = gen_rsvd(t);
@@ -1374,10 +1389,7 @@ static void op_ioas_map(struct thr *t, struct ctx *c)
 	MUST_FAIL_IF(t, &r, !in_len, "IOAS_MAP of length 0");
 	if (r.ret)
 		return;
-	if ((cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA) && cmd.iova != in_iova)
-		fail(t, "IOAS_MAP: FIXED_IOVA %#llx moved to %#llx",
-		     (unsigned long long)in_iova,
-		     (unsigned long long)cmd.iova);
+	check_fixed_iova(t, "IOAS_MAP", cmd.flags, in_iova, cmd.iova);
 	if (cmd.iova + in_len - 1 < cmd.iova)
 		fail(t, "IOAS_MAP: iova %#llx + length %#llx overflows",
 		     (unsigned long long)cmd.iova,
@@ -1398,14 +1410,7 @@ static void op_ioas_map_file(struct thr *t, struct ctx *c)
 
 	if (reap_if_full(t, c, K_MAP, CAP_MAPS))
 		return;
-	cmd.flags = gen_map_flags(t);
-	L();
-	cmd.ioas_id = pick_id(t, c, K_IOAS, false);
-	if (cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA)
-		cmd.iova = gen_iova(t, c, cmd.ioas_id);
-	else if (chance(t, 10))
-		cmd.iova = rnd64(t);
-	U();
+	gen_map_dst(t, c, &cmd.flags, &cmd.ioas_id, &cmd.iova);
 	/* The memfd; the iommufd itself (not a memfd); any number */
 	cmd.fd = p < 85 ? g_shm_fd : p < 92 ? c->fd : (__s32)rnd32(t);
 	p = rn(t, 100);
@@ -1427,10 +1432,7 @@ static void op_ioas_map_file(struct thr *t, struct ctx *c)
 	MUST_FAIL_IF(t, &r, !in_len, "IOAS_MAP_FILE of length 0");
 	if (r.ret)
 		return;
-	if ((cmd.flags & IOMMU_IOAS_MAP_FIXED_IOVA) && cmd.iova != in_iova)
-		fail(t, "IOAS_MAP_FILE: FIXED_IOVA %#llx moved to %#llx",
-		     (unsigned long long)in_iova,
-		     (unsigned long long)cmd.iova);
+	check_fixed_iova(t, "IOAS_MAP_FILE", cmd.flags, in_iova, cmd.iova);
 	note(t, "@%#llx", (unsigned long long)cmd.iova);
 	/* The same pages as g_shm's VA, if within the file */
 	if (g_shm && cmd.fd == g_shm_fd && in_start < g_shm_len &&
