@@ -69,10 +69,12 @@ enum {
 	K_NESTED,	/* nested HWPT: a = parent or vIOMMU, b = vIOMMU, c = flags */
 	K_DEV,		/* mock device: id = stdev, a = idev, b = hwpt, c = flags,
 			 * pasid[]: its PASID attachments */
-	K_VIOMMU,	/* a = idev, b = parent HWPT */
+	K_VIOMMU,	/* a = idev, b = parent HWPT, c = in_data,
+			 * iova, len = its mmap range (len 0: none) */
 	K_VDEV,		/* a = vIOMMU, b = idev, iova = virt_id */
 	K_VEVENTQ,	/* a = vIOMMU, fd */
 	K_FAULT,	/* fd */
+	K_HWQUEUE,	/* a = vIOMMU, b = index, iova, len */
 	K_NOBJ,
 	K_ACCESS = K_NOBJ, /* id = fd = the access fd, a = IOAS, b = flags */
 	K_APAGES,	/* id = item, a = access fd, iova, len */
@@ -82,7 +84,7 @@ enum {
 
 static const char *const kind_name[NKINDS] = {
 	"ioas", "hwpt", "nested", "dev", "viommu", "vdev", "veventq", "fault",
-	"access", "apages", "map",
+	"hwqueue", "access", "apages", "map",
 };
 
 struct ent {
@@ -119,7 +121,7 @@ enum {
 	S_HWPT_ALLOC_OTHER, S_GET_HW_INFO, S_SET_DIRTY_TRACKING,
 	S_GET_DIRTY_BITMAP, S_INVALIDATE_HWPT, S_INVALIDATE_VIOMMU,
 	S_INVALIDATE_OTHER, S_FAULT_QUEUE_ALLOC, S_VIOMMU_ALLOC,
-	S_VDEVICE_ALLOC, S_VEVENTQ_ALLOC,
+	S_VDEVICE_ALLOC, S_VEVENTQ_ALLOC, S_HW_QUEUE_ALLOC, S_VIOMMU_MMAP,
 	S_MOCK_DOMAIN, S_MOCK_DOMAIN_FLAGS, S_MOCK_DOMAIN_REPLACE,
 	S_CREATE_ACCESS, S_ACCESS_PAGES, S_DESTROY_ACCESS_PAGES,
 	S_ACCESS_RW, S_ACCESS_REPLACE_IOAS, S_ADD_RESERVED,
@@ -146,8 +148,8 @@ static const char *const stat_name[NSTAT] = {
 	"IOMMU_HWPT_GET_DIRTY_BITMAP", "IOMMU_HWPT_INVALIDATE(hwpt)",
 	"IOMMU_HWPT_INVALIDATE(viommu)", "IOMMU_HWPT_INVALIDATE(other)",
 	"IOMMU_FAULT_QUEUE_ALLOC", "IOMMU_VIOMMU_ALLOC",
-	"IOMMU_VDEVICE_ALLOC", "IOMMU_VEVENTQ_ALLOC",
-	"TEST_MOCK_DOMAIN", "TEST_MOCK_DOMAIN_FLAGS",
+	"IOMMU_VDEVICE_ALLOC", "IOMMU_VEVENTQ_ALLOC", "IOMMU_HW_QUEUE_ALLOC",
+	"vIOMMU mmap", "TEST_MOCK_DOMAIN", "TEST_MOCK_DOMAIN_FLAGS",
 	"TEST_MOCK_DOMAIN_REPLACE", "TEST_CREATE_ACCESS",
 	"TEST_ACCESS_PAGES", "TEST_DESTROY_ACCESS_PAGES", "TEST_ACCESS_RW",
 	"TEST_ACCESS_REPLACE_IOAS", "TEST_ADD_RESERVED", "TEST_MD_CHECK_MAP",
@@ -1873,8 +1875,11 @@ static void op_hw_info(struct thr *t, struct ctx *c)
 	    cmd.out_max_pasid_log2 != MOCK_PASID_WIDTH)
 		fail(t, "GET_HW_INFO: out_max_pasid_log2 %u",
 		     cmd.out_max_pasid_log2);
+	/* A mock device is no PCI device: never ATS */
 	if (SAW(&r, struct iommu_hw_info, out_capabilities) &&
-	    (cmd.out_capabilities & ~(__u64)IOMMU_HW_CAP_DIRTY_TRACKING))
+	    ((cmd.out_capabilities & ~(__u64)(IOMMU_HW_CAP_DIRTY_TRACKING |
+				     IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED)) ||
+	     !(cmd.out_capabilities & IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED)))
 		fail(t, "GET_HW_INFO: capabilities %#llx of a mock device",
 		     (unsigned long long)cmd.out_capabilities);
 	if (!in_arena(t, p, in_len))
@@ -2374,10 +2379,12 @@ static void op_viommu_alloc(struct thr *t, struct ctx *c)
 		if (cmd.data_len >= 8 && d->out_data != in_data)
 			fail(t, "VIOMMU_ALLOC: out_data %#x, in_data %#x",
 			     d->out_data, in_data);
-		if (cmd.data_len >= 16 && d->out_mmap_offset)
+		/* The mock's two pages to mmap, never at offset 0 */
+		if (cmd.data_len >= 16 &&
+		    (!d->out_mmap_offset || d->out_mmap_offset % g_page))
 			fail(t, "VIOMMU_ALLOC: out_mmap_offset %#llx",
 			     (unsigned long long)d->out_mmap_offset);
-		if (cmd.data_len >= 24 && d->out_mmap_length)
+		if (cmd.data_len >= 24 && d->out_mmap_length != 2 * (__u64)g_page)
 			fail(t, "VIOMMU_ALLOC: out_mmap_length %#llx",
 			     (unsigned long long)d->out_mmap_length);
 	}
@@ -2385,16 +2392,186 @@ static void op_viommu_alloc(struct thr *t, struct ctx *c)
 	e->id = cmd.out_viommu_id;
 	e->a = cmd.dev_id;
 	e->b = cmd.hwpt_id;
+	e->c = in_data;
+	if (SAW(&r, struct iommu_viommu_alloc, data_uptr) &&
+	    cmd.data_uptr == (uintptr_t)d && cmd.data_len >= 24 &&
+	    cmd.type == IOMMU_VIOMMU_TYPE_SELFTEST) {
+		e->iova = d->out_mmap_offset;
+		e->len = d->out_mmap_length;
+	}
 	L();
 	pool_add(c, e);
 	U();
+}
+
+/* A new object in the pool of @kind, after checking its ID */
+static void pool_add_obj(struct thr *t, struct ctx *c, int kind,
+			 const char *what, __u32 id, __u32 a, __u32 b,
+			 __u64 iova, __u64 len)
+{
+	struct ent *e;
+
+	check_id(t, what, id);
+	note(t, "=%u", id);
+	e = ent_new(kind);
+	e->id = id;
+	e->a = a;
+	e->b = b;
+	e->iova = iova;
+	e->len = len;
+	L();
+	pool_add(c, e);
+	U();
+}
+
+static bool f_mmap_range(const struct ent *e, uint64_t unused)
+{
+	return e->len != 0;
+}
+
+/*
+ * mmap of a vIOMMU's range: only exactly its offset and length, shared and
+ * not executable; the pages show in_data; while mapped the vIOMMU is busy.
+ */
+static void op_viommu_mmap(struct thr *t, struct ctx *c)
+{
+	unsigned int p = rn(t, 100);
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED;
+	__u64 offset, len, want_len = 0;
+	__u32 id = 0, in_data = 0;
+	bool exact = false;
+	int err, expect;
+	struct ent *e;
+	void *va;
+
+	L();
+	e = pick_if(t, c, K_VIOMMU, f_mmap_range, 0);
+	if (e) {
+		id = e->id;
+		in_data = e->c;
+		offset = e->iova;
+		want_len = len = e->len;
+	} else {
+		offset = (__u64)g_page * rn(t, 64);
+		len = g_page * (1 + rn(t, 2));
+	}
+	U();
+	if (e && p < 60) {
+		exact = true;
+	} else if (p < 70) {
+		offset += g_page * (1 + rn(t, 2));
+	} else if (p < 80) {
+		len = len == (__u64)g_page ? 2 * (__u64)g_page : len / 2;
+	} else if (p < 85) {
+		flags = MAP_PRIVATE;
+	} else if (p < 90) {
+		prot |= PROT_EXEC;
+	} else {
+		offset = rnd64(t) & ~(__u64)(g_page - 1);
+	}
+	note(t, "mmap viommu=%u offset=%#llx len=%#llx flags=%#x prot=%#x",
+	     id, (unsigned long long)offset, (unsigned long long)len, flags,
+	     prot);
+	va = mmap(NULL, len, prot, flags, c->fd, offset);
+	err = va == MAP_FAILED ? errno : 0;
+	note(t, "-> %s", errname(err));
+	stat_note(t, S_VIOMMU_MMAP, va == MAP_FAILED ? -1 : 0, err);
+	expect = flags == MAP_PRIVATE ? EINVAL :
+		 (prot & PROT_EXEC) ? EPERM : ENXIO;
+	if (!exact) {
+		/*
+		 * Another range may sit there (a vIOMMU made with data too
+		 * short to learn its offset): only the sharing and execution
+		 * rules are certain, and they are checked first
+		 */
+		if (va != MAP_FAILED)
+			munmap(va, len);
+		if (expect != ENXIO && err != expect)
+			fail(t, "vIOMMU mmap (flags %#x prot %#x): %s, not %s",
+			     flags, prot, errname(err), errname(expect));
+		else if (expect == ENXIO && err && err != ENXIO)
+			fail(t, "vIOMMU mmap: %s, not ENXIO", errname(err));
+		return;
+	}
+	/* Racing a destroy of the vIOMMU, ENXIO is right too */
+	if (va == MAP_FAILED) {
+		if (err != ENXIO)
+			fail(t, "vIOMMU mmap of its own range: %s",
+			     errname(err));
+		return;
+	}
+	/*
+	 * With one thread, the range is the picked vIOMMU's: with more, it
+	 * may have gone and its offset gone to another one meanwhile
+	 */
+	if (g_nthreads == 1 && *(volatile __u32 *)va != in_data)
+		fail(t, "vIOMMU mmap: first word %#x, in_data %#x",
+		     *(volatile __u32 *)va, in_data);
+	if (g_nthreads == 1 && chance(t, 30)) {
+		struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+		if (!ioctl(c->fd, IOMMU_DESTROY, &cmd))
+			fail(t, "vIOMMU %u destroyed while mapped", id);
+		else if (errno != EBUSY)
+			fail(t, "DESTROY of a mapped vIOMMU: %s, not EBUSY",
+			     errname(errno));
+	}
+	if (munmap(va, want_len))
+		fail(t, "munmap of a vIOMMU range: %s", errname(errno));
+}
+
+static void op_hw_queue_alloc(struct thr *t, struct ctx *c)
+{
+	struct iommu_hw_queue_alloc cmd = { .size = sizeof(cmd) };
+	unsigned int p = rn(t, 100);
+	struct ent *m;
+	struct res r;
+
+	if (reap_if_full(t, c, K_HWQUEUE, CAP_SMALL))
+		return;
+	L();
+	cmd.viommu_id = pick_id(t, c, K_VIOMMU, false);
+	m = pick(t, c, K_MAP);
+	if (m && p < 70) {
+		cmd.nesting_parent_iova = m->iova + g_page * rn(t, m->len /
+								 g_page);
+		cmd.length = chance(t, 80) ? g_page : g_page / 2;
+	} else {
+		cmd.nesting_parent_iova = gen_iova(t, c, 0);
+		cmd.length = gen_len(t);
+	}
+	U();
+	p = rn(t, 100);
+	cmd.type = p < 85 ? IOMMU_HW_QUEUE_TYPE_SELFTEST :
+		   p < 90 ? IOMMU_HW_QUEUE_TYPE_DEFAULT :
+		   p < 95 ? IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV : rnd32(t);
+	cmd.index = chance(t, 90) ? rn(t, IOMMU_TEST_HW_QUEUE_MAX + 1) :
+				    rnd32(t);
+	cmd.flags = gen_rsvd(t);
+	note(t, "hw_queue_alloc viommu=%u type=%#x index=%u iova=%#llx len=%#llx",
+	     cmd.viommu_id, cmd.type, cmd.index,
+	     (unsigned long long)cmd.nesting_parent_iova,
+	     (unsigned long long)cmd.length);
+	fz_ioctl(t, c->fd, S_HW_QUEUE_ALLOC, IOMMU_HW_QUEUE_ALLOC, &cmd,
+		 sizeof(cmd), offsetofend(struct iommu_hw_queue_alloc, length),
+		 &r);
+	MUST_FAIL_IF(t, &r, cmd.flags, "HW_QUEUE_ALLOC flags");
+	MUST_FAIL_IF(t, &r, cmd.type != IOMMU_HW_QUEUE_TYPE_SELFTEST,
+		     "HW_QUEUE_ALLOC of a type the mock lacks");
+	MUST_FAIL_IF(t, &r, !cmd.length, "HW_QUEUE_ALLOC of length 0");
+	MUST_FAIL_IF(t, &r, cmd.index >= IOMMU_TEST_HW_QUEUE_MAX,
+		     "HW_QUEUE_ALLOC of an index past the mock's");
+	if (r.ret)
+		return;
+	pool_add_obj(t, c, K_HWQUEUE, "HW_QUEUE_ALLOC", cmd.out_hw_queue_id,
+		     cmd.viommu_id, cmd.index, cmd.nesting_parent_iova,
+		     cmd.length);
 }
 
 static void op_vdevice_alloc(struct thr *t, struct ctx *c)
 {
 	struct iommu_vdevice_alloc cmd = { .size = sizeof(cmd) };
 	unsigned int p = rn(t, 100);
-	struct ent *e;
 	struct res r;
 
 	if (reap_if_full(t, c, K_VDEV, CAP))
@@ -2411,16 +2588,8 @@ static void op_vdevice_alloc(struct thr *t, struct ctx *c)
 		 &r);
 	if (r.ret)
 		return;
-	check_id(t, "VDEVICE_ALLOC", cmd.out_vdevice_id);
-	note(t, "=%u", cmd.out_vdevice_id);
-	e = ent_new(K_VDEV);
-	e->id = cmd.out_vdevice_id;
-	e->a = cmd.viommu_id;
-	e->b = cmd.dev_id;
-	e->iova = cmd.virt_id;
-	L();
-	pool_add(c, e);
-	U();
+	pool_add_obj(t, c, K_VDEV, "VDEVICE_ALLOC", cmd.out_vdevice_id,
+		     cmd.viommu_id, cmd.dev_id, cmd.virt_id, 0);
 }
 
 #define VEVENTQ_MAX_DEPTH (1U << 19)
@@ -3557,7 +3726,7 @@ static void op_unknown_ioctl(struct thr *t, struct ctx *c)
 
 	switch (rn(t, 3) + 1) {
 	case 1:
-		nr = 0x94 + rn(t, 0xa0 - 0x94);
+		nr = 0x95 + rn(t, 0xa0 - 0x95);
 		req = _IO(IOMMUFD_TYPE, nr);
 		break;
 	case 2:
@@ -3566,7 +3735,7 @@ static void op_unknown_ioctl(struct thr *t, struct ctx *c)
 		break;
 	default:
 		/* A known number with direction and size bits */
-		nr = IOMMUFD_CMD_BASE + rn(t, 0x14);
+		nr = IOMMUFD_CMD_BASE + rn(t, 0x15);
 		req = _IOWR(IOMMUFD_TYPE, nr, struct iommu_destroy);
 		break;
 	}
@@ -3623,6 +3792,8 @@ static struct op g_ops_tab[] = {
 	{ "viommu_alloc", 35, op_viommu_alloc },
 	{ "vdevice_alloc", 35, op_vdevice_alloc },
 	{ "veventq_alloc", 25, op_veventq_alloc },
+	{ "hw_queue_alloc", 20, op_hw_queue_alloc },
+	{ "viommu_mmap", 15, op_viommu_mmap },
 	{ "veventq_fd", 35, op_veventq_fd },
 	{ "mock_domain", 40, op_mock_domain },
 	{ "mock_replace", 30, op_mock_replace },
