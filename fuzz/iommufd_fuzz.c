@@ -60,6 +60,7 @@
 #define DEFAULT_MEM_LIMIT 65536
 #define KADDR 0xffff888000000000ULL
 #define NPASID 8		/* PASID attachments tracked per mock device */
+#define NDMABUF 4		/* the mock's dma-bufs a thread keeps */
 #define PASID_MAX (1U << MOCK_PASID_WIDTH)
 
 /* Kinds of pool entries; the first K_NOBJ hold iommufd object IDs */
@@ -132,7 +133,8 @@ enum {
 	S_FAULT_READ, S_FAULT_WRITE, S_FAULT_POLL,
 	S_VEVENTQ_READ, S_VEVENTQ_POLL,
 	S_CLOSE_QUEUE_FD, S_CLOSE_ACCESS_FD, S_REOPEN, S_CLOSE_ORPHAN,
-	S_POLL_ORPHAN, S_UNKNOWN_IOCTL, S_MADVISE,
+	S_POLL_ORPHAN, S_UNKNOWN_IOCTL, S_MADVISE, S_DMABUF_GET,
+	S_DMABUF_REVOKE, S_DMABUF_MAP,
 	NSTAT
 };
 
@@ -162,6 +164,7 @@ static const char *const stat_name[NSTAT] = {
 	"veventq read", "veventq poll",
 	"close queue fd", "close access fd", "reopen /dev/iommu",
 	"close orphan fd", "poll orphan fd", "unknown ioctl nr", "madvise",
+	"TEST_DMABUF_GET", "TEST_DMABUF_REVOKE", "IOMMU_IOAS_MAP_FILE(dma-buf)",
 };
 
 struct opstat {
@@ -184,6 +187,10 @@ struct thr {
 	unsigned int hpos;
 	volatile int64_t op_start;
 	volatile int64_t stuck_reported;
+	/* The mock's dma-bufs this thread made: fd (-1: none), size, revoked */
+	int dmabuf_fd[NDMABUF];
+	__u32 dmabuf_len[NDMABUF];
+	bool dmabuf_revoked[NDMABUF];
 };
 
 struct res {
@@ -3567,9 +3574,9 @@ static void op_test_unknown(struct thr *t, struct ctx *c)
 	struct res r;
 
 	cmd.op = chance(t, 50) ? 0 : chance(t, 50) ?
-		 IOMMU_TEST_OP_PASID_CHECK_HWPT + 1 + rn(t, 8) : rnd32(t);
+		 IOMMU_TEST_OP_DMABUF_REVOKE + 1 + rn(t, 8) : rnd32(t);
 	if (cmd.op >= IOMMU_TEST_OP_ADD_RESERVED &&
-	    cmd.op <= IOMMU_TEST_OP_PASID_CHECK_HWPT)
+	    cmd.op <= IOMMU_TEST_OP_DMABUF_REVOKE)
 		cmd.op = 0;
 	note(t, "test op %u", cmd.op);
 	test_cmd(t, c, S_TEST_OP_UNKNOWN, &cmd, &r);
@@ -3751,6 +3758,105 @@ static void op_unknown_ioctl(struct thr *t, struct ctx *c)
 		     req, ret, errname(err));
 }
 
+/*
+ * The mock's dma-bufs: made, revoked and given back, and mapped with
+ * IOAS_MAP_FILE, which must refuse a range outside the dma-buf and a
+ * revoked one (ENODEV). Each thread knows its own dma-bufs exactly.
+ */
+static void op_dmabuf(struct thr *t, struct ctx *c)
+{
+	unsigned int p = rn(t, 100), i = rn(t, NDMABUF);
+	struct iommu_test_cmd tc = {};
+	struct res r;
+
+	if (p < 25 || t->dmabuf_fd[i] < 0) {
+		struct iommu_test_cmd get = {
+			.size = sizeof(get),
+			.op = IOMMU_TEST_OP_DMABUF_GET,
+		};
+		int fd, err;
+
+		p = rn(t, 100);
+		get.dmabuf_get.length = p < 80 ? g_page * (1 + rn(t, 8)) :
+					p < 90 ? rn(t, 4 * g_page) : rnd32(t);
+		get.dmabuf_get.open_flags = chance(t, 95) ? O_CLOEXEC :
+							     rnd32(t);
+		note(t, "dmabuf_get len=%#x flags=%#x", get.dmabuf_get.length,
+		     get.dmabuf_get.open_flags);
+		fd = ioctl(c->fd, IOMMU_TEST_CMD, &get);
+		err = fd < 0 ? errno : 0;
+		note(t, "-> %d %s", fd, errname(err));
+		stat_note(t, S_DMABUF_GET, fd < 0 ? -1 : 0, err);
+		if (fd >= 0 && (!get.dmabuf_get.length ||
+				(get.dmabuf_get.open_flags & ~O_CLOEXEC)))
+			fail(t, "DMABUF_GET of length %#x flags %#x: fd %d",
+			     get.dmabuf_get.length,
+			     get.dmabuf_get.open_flags, fd);
+		if (fd < 0)
+			return;
+		check_fd(t, "DMABUF_GET", fd);
+		if (t->dmabuf_fd[i] >= 0)
+			close(t->dmabuf_fd[i]);
+		t->dmabuf_fd[i] = fd;
+		t->dmabuf_len[i] = get.dmabuf_get.length;
+		t->dmabuf_revoked[i] = false;
+		return;
+	}
+
+	if (p < 50) {
+		__u32 revoked = chance(t, 95) ? rn(t, 2) : 2 + rn(t, 9);
+
+		tc.op = IOMMU_TEST_OP_DMABUF_REVOKE;
+		tc.dmabuf_revoke.dmabuf_fd = t->dmabuf_fd[i];
+		tc.dmabuf_revoke.revoked = revoked;
+		note(t, "dmabuf_revoke fd=%d revoked=%u", t->dmabuf_fd[i],
+		     revoked);
+		test_cmd(t, c, S_DMABUF_REVOKE, &tc, &r);
+		MUST_FAIL_IF(t, &r, revoked > 1, "DMABUF_REVOKE of revoked > 1");
+		if (!r.ret)
+			t->dmabuf_revoked[i] = revoked;
+		return;
+	}
+
+	{
+		struct iommu_ioas_map_file cmd = { .size = sizeof(cmd) };
+		__u64 size = t->dmabuf_len[i], in_iova, in_len, in_start;
+		bool inside;
+
+		if (reap_if_full(t, c, K_MAP, CAP_MAPS))
+			return;
+		gen_map_dst(t, c, &cmd.flags, &cmd.ioas_id, &cmd.iova);
+		cmd.fd = t->dmabuf_fd[i];
+		p = rn(t, 100);
+		cmd.start = p < 80 ? (__u64)g_page * rn(t, size / g_page + 1) :
+					rnd64(t);
+		cmd.length = chance(t, 80) ? size - (cmd.start < size ?
+						     cmd.start : 0) :
+					     gen_len(t);
+		in_iova = cmd.iova;
+		in_len = cmd.length;
+		in_start = cmd.start;
+		inside = in_len && in_start < size && in_len <= size - in_start;
+		note(t, "map_file dmabuf ioas=%u fd=%d start=%#llx len=%#llx",
+		     cmd.ioas_id, cmd.fd, (unsigned long long)cmd.start,
+		     (unsigned long long)cmd.length);
+		fz_ioctl(t, c->fd, S_DMABUF_MAP, IOMMU_IOAS_MAP_FILE, &cmd,
+			 sizeof(cmd),
+			 offsetofend(struct iommu_ioas_map_file, iova), &r);
+		MUST_FAIL_IF(t, &r, !inside,
+			     "IOAS_MAP_FILE of a range outside the dma-buf");
+		MUST_FAIL_IF(t, &r, t->dmabuf_revoked[i],
+			     "IOAS_MAP_FILE of a revoked dma-buf");
+		if (r.ret)
+			return;
+		check_fixed_iova(t, "IOAS_MAP_FILE(dma-buf)", cmd.flags,
+				 in_iova, cmd.iova);
+		L();
+		add_map(c, cmd.ioas_id, cmd.iova, in_len, 0);
+		U();
+	}
+}
+
 static void op_madvise(struct thr *t, struct ctx *c)
 {
 	size_t np = g_pool_len / g_page;
@@ -3819,6 +3925,7 @@ static struct op g_ops_tab[] = {
 	{ "orphan", 4, op_orphan },
 	{ "unknown_ioctl", 3, op_unknown_ioctl },
 	{ "madvise", 1, op_madvise },
+	{ "dmabuf", 15, op_dmabuf },
 };
 
 static unsigned int g_wsum;
@@ -3903,6 +4010,10 @@ static void *thread_main(void *arg)
 		kmsg_check(t);
 		progress(t);
 	}
+	/* The mappings hold their dma-bufs; the thread lets go of its own */
+	for (int i = 0; i < NDMABUF; i++)
+		if (t->dmabuf_fd[i] >= 0)
+			close(t->dmabuf_fd[i]);
 	return NULL;
 }
 
@@ -4053,6 +4164,8 @@ static bool setup_thread(struct thr *t, int idx)
 {
 	memset(t, 0, sizeof(*t));
 	t->idx = idx;
+	for (int i = 0; i < NDMABUF; i++)
+		t->dmabuf_fd[i] = -1;
 	seed_thread(t, g_seed, idx);
 	t->cmd_sz = 2 * g_page;
 	t->cmdbuf = map_guarded(t->cmd_sz);
