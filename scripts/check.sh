@@ -91,6 +91,16 @@ for k in $kernels; do
 		bash "$TOP/scripts/build.sh" "${k%-debug}" "$CHECK_TREE" "$debug"
 	stamp "build-$k"
 done
+# make check-debug runs mainline's selftests on the debug kernels too:
+# KASAN, lockdep and kmemleak over mainline's inputs and error paths
+if [ -n "$full" ]; then
+	for k in $kernels; do
+		case "$k" in *-debug) ;; *) continue ;; esac
+		bash "$TOP/scripts/mainline.sh" selftests "${k%-debug}" \
+			"$debug/${k%-debug}/tests/mainline"
+	done
+	stamp mainline-selftests-debug
+fi
 for m in "${machines[@]:1}"; do
 	case "$m" in
 	x86-mock-debug) [ -n "$full" ] || export SUITES="fuzz"
