@@ -6,6 +6,7 @@
 #   make tree         a kernel git tree ($(DEV_TREE)) with the series as commits
 #   make export       write that tree's commits back into series/
 #   make test-mock    rebuild the dev tree (x86_64) and rerun the mock selftests
+#   make test-qemu    the real VMM (QEMU 11.1, nested) on the dev tree
 #   make check-debug  every machine on the debug kernels (slow; not in check)
 #   make fuzz         a long fuzz run on the debug kernel (FUZZ_SECS, FUZZ_SEED)
 #   make bisect       build every prefix of the series (slow; not in check)
@@ -22,7 +23,7 @@ DEV_TREE := $(LINUX_TREE)
 endif
 
 .PHONY: all demo check check-debug fuzz deps base tree export build build-dev test-mock \
-	test-machine test-debug bisect checkpatch help clean-results
+	test-machine test-qemu test-debug bisect checkpatch help clean-results
 
 all: demo
 
@@ -64,6 +65,14 @@ MACHINE ?= x86-mock
 test-machine: deps
 	@bash scripts/run-vm.sh $(MACHINE) $(CACHE)/build-dev $(CACHE)/results-dev
 	@python3 scripts/report.py $(CACHE)/results-dev $(MACHINE)
+
+# The real VMM alone (the arm64-qemu machine, QEMU 11.1 in L1) on the dev
+# tree's arm64 distribution kernel (its own build directory).
+test-qemu: deps
+	@BUILD_FLAVOUR=distro BUILD_PARTS=kernel bash scripts/build.sh arm64 \
+		$(DEV_TREE) $(CACHE)/build-distro && \
+	bash scripts/run-vm.sh arm64-qemu $(CACHE)/build-distro $(CACHE)/results-dev && \
+	python3 scripts/report.py $(CACHE)/results-dev arm64-qemu
 
 # The same, on the dev tree built with the debug tools (configs/debug.config:
 # KASAN, UBSAN, lockdep, kmemleak, ...) in its own build directory:

@@ -82,7 +82,10 @@ distro_keep() {	# Debian's lines for those symbols
 # common.config + ARCH.config) builds.  Debian's other hardware drivers
 # (symbols of drivers/ and sound/ outside drivers/iommu and drivers/vfio)
 # are left out, built in or not; its core (kernel, mm, fs, net, security,
-# crypto, block, arch) is kept whole.
+# crypto, block, arch) is kept whole, and so are its firmware interfaces
+# (drivers/acpi, drivers/firmware/efi): the arm64-qemu machine boots this
+# kernel as its L2 guest through UEFI and ACPI, which QEMU's accelerated
+# vSMMU requires.
 distro_hw_off() {
 	local t
 	t=$(mktemp -d)
@@ -91,7 +94,8 @@ distro_hw_off() {
 		"$TOP/configs/common.config" "$TOP/configs/$arch.config" >/dev/null
 	make -s -C "$tree" O="$t" olddefconfig >/dev/null
 	grep -h -E '^(menu)?config ' $(find "$tree/drivers" "$tree/sound" -name 'Kconfig*' \
-		-not -path "$tree/drivers/iommu/*" -not -path "$tree/drivers/vfio/*") |
+		-not -path "$tree/drivers/iommu/*" -not -path "$tree/drivers/vfio/*" \
+		-not -path "$tree/drivers/acpi/*" -not -path "$tree/drivers/firmware/efi/*") |
 		awk '{print $2}' | sort -u > "$t/drv"
 	sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=[ym]$/\1/p' "$t/.config" | sort -u > "$t/have"
 	sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=[ym]$/\1/p' "$o/.config" | sort -u |
@@ -136,9 +140,10 @@ if [[ " $parts " == *" kernel "* || " $parts " == *" config "* ]]; then
 if [ "$flavour" = distro ]; then
 	debcfg=$(bash "$TOP/scripts/distro-config.sh" "$arch")
 	mods=$TOP/configs/distro-$arch.modules
-	# distro_hw_off reads the test kernel's fragments too
+	# distro_hw_off reads the test kernel's fragments too, and its rules
+	# are this script's
 	sum=$(cat "${frags[@]}" "$debcfg" "$mods" "$TOP/configs/common.config" \
-		"$TOP/configs/$arch.config" | sha256sum | cut -c1-16)
+		"$TOP/configs/$arch.config" "$0" | sha256sum | cut -c1-16)
 else
 	sum=$(cat "${frags[@]}" | sha256sum | cut -c1-16)
 fi
@@ -175,6 +180,21 @@ if [ "$flavour" = distro ]; then
 		[ -n "$(find "$out/$arch/modules" -name "$m.ko*" -o -name "${m//_/-}.ko*" | head -1)" ] ||
 			die "$arch: module $m was not built"
 	done
+	# The arm64-qemu machine's L2 test driver (vm/l2, the harness's), an
+	# external module of this kernel, signed with its key
+	if [ "$arch" = arm64 ]; then
+		log "$arch: the L2 test driver (vm/l2/edu_guest.c)"
+		l2=$out/$arch/l2
+		rm -rf "$l2"
+		mkdir -p "$l2/src"
+		cp "$TOP/vm/l2/edu_guest.c" "$l2/src/"
+		echo 'obj-m := edu_guest.o' > "$l2/src/Kbuild"
+		kmake M="$l2/src" W=1 KCFLAGS=-Werror modules
+		"$o/scripts/sign-file" sha512 "$o/certs/signing_key.pem" \
+			"$o/certs/signing_key.x509" "$l2/src/edu_guest.ko"
+		mv "$l2/src/edu_guest.ko" "$l2/edu_guest.ko"
+		rm -rf "$l2/src"
+	fi
 fi
 fi
 [[ " $parts " == *" tests "* ]] || { log "$arch: done"; exit 0; }

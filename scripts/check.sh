@@ -27,7 +27,7 @@ if [ -z "${MACHINES:-}" ]; then
 		# One line: the machines array below is read from one line
 		MACHINES=$(for m in $MACHINES; do printf '%s-debug ' "$m"; done)
 	else
-		case " $arches " in *" arm64 "*) MACHINES="$MACHINES arm64-distro" ;; esac
+		case " $arches " in *" arm64 "*) MACHINES="$MACHINES arm64-distro arm64-qemu" ;; esac
 		case " $arches " in *" x86_64 "*) MACHINES="$MACHINES x86-mock-debug" ;; esac
 	fi
 fi
@@ -37,7 +37,8 @@ read -r -a machines <<< "host $MACHINES"
 kernels=
 for m in $MACHINES; do
 	case "$m" in arm64-*) a=arm64 ;; *) a=x86_64 ;; esac
-	case "$m" in *-debug) a=$a-debug ;; *-distro) a=$a-distro ;; esac
+	# arm64-qemu's L1 and L2 are the distribution kernel
+	case "$m" in *-debug) a=$a-debug ;; *-distro|arm64-qemu) a=$a-distro ;; esac
 	case " $kernels " in *" $a "*) ;; *) kernels="$kernels $a" ;; esac
 done
 rm -rf "$res"
@@ -107,7 +108,7 @@ for m in "${machines[@]:1}"; do
 		bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true
 		unset SUITES ;;
 	*-debug) bash "$TOP/scripts/run-vm.sh" "$m" "$debug" "$res" || true ;;
-	*-distro) bash "$TOP/scripts/run-vm.sh" "$m" "$distro" "$res" || true ;;
+	*-distro|arm64-qemu) bash "$TOP/scripts/run-vm.sh" "$m" "$distro" "$res" || true ;;
 	*) bash "$TOP/scripts/run-vm.sh" "$m" "$build" "$res" || true ;;
 	esac
 	stamp "vm-$m"

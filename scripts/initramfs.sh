@@ -1,11 +1,12 @@
 #!/bin/bash
-# initramfs.sh ARCH TESTDIR PLAN OUT.cpio [MODDIR]: a busybox initramfs with
-# vm/init, the test binaries of TESTDIR under /tests and PLAN as /plan;
-# with MODDIR (a distribution kernel's modules_install), its lib/modules
-# and vm/distro-modules.sh.
+# initramfs.sh ARCH TESTDIR PLAN OUT.cpio [MODDIR [OVERLAY]]: a busybox
+# initramfs with vm/init, the test binaries of TESTDIR under /tests and PLAN
+# as /plan; with MODDIR (a distribution kernel's modules_install), its
+# lib/modules and vm/distro-modules.sh; with OVERLAY, a directory whose
+# contents are added at / (the arm64-qemu machine's L1 userspace).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-arch=$1 tests=$2 plan=$3 outf=$4 mods=${5:-}
+arch=$1 tests=$2 plan=$3 outf=$4 mods=${5:-} overlay=${6:-}
 case "$arch" in
 x86_64) bb=/bin/busybox ;;
 arm64) bb=$CACHE/busybox-arm64/bin/busybox ;;
@@ -23,6 +24,7 @@ cp "$TOP/vm/init" "$r/init"
 chmod +x "$r/init"
 cp "$plan" "$r/plan"
 [ -d "$tests" ] && cp -a "$tests"/. "$r/tests/"
+[ -n "$overlay" ] && cp -a "$overlay"/. "$r/"
 if [ -n "$mods" ] && [ -d "$mods/lib/modules" ]; then
 	mkdir -p "$r/lib"
 	cp -a "$mods/lib/modules" "$r/lib/"

@@ -6,6 +6,7 @@
 #   x86-vtd     q35, VT-d scalable mode with first stage and PASIDs, edu: DMA
 #   x86-amd     q35, AMD-Vi, edu: DMA
 #   arm64-distro  arm64-smmu on the distribution kernel (modules)
+#   arm64-qemu  arm64-smmu with EL2: QEMU 11.1 in L1 gives L2 a vSMMU (nesting)
 # SUITES (space separated names) narrows the plan, e.g. SUITES=iommufd;
 # PLAN replaces it (lines of NAME TIMEOUT COMMAND), for debugging.
 set -euo pipefail
@@ -76,6 +77,20 @@ arm64-distro)
 	# printk.time=0: Debian's config stamps every console line
 	append="console=ttyAMA0 printk.time=0 arm_smmu_v3.iommufd_test_incoherent_vsmmu=1"
 	plan="$distro_plan" ;;
+arm64-qemu)
+	# A real VMM on the series: L1 is the distribution kernel at EL2 (KVM)
+	# on arm64-smmu's machine, with Debian's arm64 QEMU 11.1 (scripts/vmm.sh)
+	# as its userspace; that QEMU gives an L2 guest (the same kernel, UEFI
+	# and ACPI) a vSMMU backed by the series' nesting and passes edu
+	# through; L2's driver (vm/l2) drives edu (vm/arm64-qemu.sh)
+	arch=arm64
+	qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3,iommu=smmuv3
+	      -global arm-smmuv3.stage=nested -cpu max,pauth-impdef=on -nic none $edu)
+	mem=3G
+	append="console=ttyAMA0 printk.time=0 arm_smmu_v3.iommufd_test_incoherent_vsmmu=1"
+	plan="setup 120 ./arm64-qemu.sh setup
+l2 900 ./arm64-qemu.sh run
+l2-memfd 900 ./arm64-qemu.sh run memfd" ;;
 x86-vtd)
 	arch=x86_64
 	qemu=(qemu-system-x86_64 -M q35,kernel-irqchip=split -cpu max
@@ -111,9 +126,31 @@ if [ "$scale" != 1 ]; then
 	done)
 fi
 printf '%s\n' "$plan" > "$res/$m.plan"
+# arm64-qemu's L1 userspace: QEMU 11.1 and its libraries (Debian's), the
+# L2 kernel (this one) and L2's initramfs (busybox, vm/l2/init, the test
+# driver build.sh built against this kernel).
+overlay=
+if [ "$base_m" = arm64-qemu ]; then
+	[ -f "$build/$arch/l2/edu_guest.ko" ] || die "$build/$arch/l2/edu_guest.ko missing: build the distribution kernel"
+	overlay=$(mktemp -d)
+	trap 'rm -rf "$overlay"' EXIT
+	cp -a "$(bash "$TOP/scripts/vmm.sh" root)"/. "$overlay/"
+	rm -f "$overlay/.done"
+	mkdir -p "$overlay"/{l2,tests} "$overlay/l2/root"/{bin,dev,proc,sys,tmp}
+	cp "$kernel" "$overlay/l2/Image"
+	cp "$CACHE/busybox-arm64/bin/busybox" "$overlay/l2/root/bin/"
+	for a in sh mount dmesg grep sed awk sleep insmod poweroff printf tr cat uname; do
+		ln -s busybox "$overlay/l2/root/bin/$a"
+	done
+	cp "$TOP/vm/l2/init" "$build/$arch/l2/edu_guest.ko" "$overlay/l2/root/"
+	chmod +x "$overlay/l2/root/init"
+	(cd "$overlay/l2/root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) > "$overlay/l2/initrd"
+	rm -rf "$overlay/l2/root"
+	cp "$TOP/vm/arm64-qemu.sh" "$overlay/tests/"
+fi
 # A distribution kernel's modules (build.sh installs them) go in too.
 bash "$TOP/scripts/initramfs.sh" "$arch" "$build/$arch/tests" "$res/$m.plan" "$res/$m.cpio" \
-	"$build/$arch/modules"
+	"$build/$arch/modules" "$overlay"
 
 # The whole VM gets the sum of its suites' timeouts plus boot time.
 tmo=$(awk -v b=$boot '$1 !~ /^#/ {s += $2} END {print s + b}' "$res/$m.plan")
@@ -126,5 +163,8 @@ timeout -k 10 "$tmo" "${qemu[@]}" -smp 2 -m "$mem" -display none -no-reboot \
 rc=$?
 set -e
 echo "@@QEMU rc=$rc secs=$(( $(date +%s) - start ))" >> "$res/$m.log"
+# arm64-qemu: QEMU's iommufd calls with their return codes, per suite
+[ "$base_m" = arm64-qemu ] &&
+	sed -n 's/^@@SUITE /# suite /p; s/^# TRACE: //p' "$res/$m.log" > "$res/$m.trace"
 log "$m: finished in $(( $(date +%s) - start ))s (qemu rc=$rc)"
 rm -f "$res/$m.cpio"
