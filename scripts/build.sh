@@ -190,7 +190,8 @@ if [ "$flavour" = distro ]; then
 		cp "$TOP/vm/l2/edu_guest.c" "$l2/src/"
 		echo 'obj-m := edu_guest.o' > "$l2/src/Kbuild"
 		kmake M="$l2/src" W=1 KCFLAGS=-Werror modules
-		"$o/scripts/sign-file" sha512 "$o/certs/signing_key.pem" \
+		hash=$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\(.*\)"$/\1/p' "$o/.config")
+		"$o/scripts/sign-file" "${hash:-sha512}" "$o/certs/signing_key.pem" \
 			"$o/certs/signing_key.x509" "$l2/src/edu_guest.ko"
 		mv "$l2/src/edu_guest.ko" "$l2/edu_guest.ko"
 		rm -rf "$l2/src"

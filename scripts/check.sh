@@ -52,6 +52,12 @@ stamp() { echo "$1 $(( $(date +%s) - t0 ))" >> "$res/times"; }
 
 bash "$TOP/scripts/base.sh"
 stamp base
+# arm64-qemu's L1 userspace (Debian's QEMU 11.1, pinned): fetched first, so
+# that an unreachable archive shows before the builds
+case " $MACHINES " in *" arm64-qemu "*)
+	bash "$TOP/scripts/vmm.sh" root >/dev/null
+	stamp vmm ;;
+esac
 own_tree "$CHECK_TREE"
 stamp tree
 bash "$TOP/scripts/series-checks.sh" "$CHECK_TREE" "$res/host.log"

@@ -132,9 +132,11 @@ printf '%s\n' "$plan" > "$res/$m.plan"
 overlay=
 if [ "$base_m" = arm64-qemu ]; then
 	[ -f "$build/$arch/l2/edu_guest.ko" ] || die "$build/$arch/l2/edu_guest.ko missing: build the distribution kernel"
+	vroot=$(bash "$TOP/scripts/vmm.sh" root)
+	[ -x "$vroot/usr/bin/qemu-system-aarch64" ] || die "no L1 userspace ($vroot)"
 	overlay=$(mktemp -d)
 	trap 'rm -rf "$overlay"' EXIT
-	cp -a "$(bash "$TOP/scripts/vmm.sh" root)"/. "$overlay/"
+	cp -a "$vroot"/. "$overlay/"
 	rm -f "$overlay/.done"
 	mkdir -p "$overlay"/{l2,tests} "$overlay/l2/root"/{bin,dev,proc,sys,tmp}
 	cp "$kernel" "$overlay/l2/Image"

@@ -12,8 +12,10 @@
 #
 # vm/arm64-qemu.lock pins every package: name, version, sha256 of the .deb.
 # A pinned version Debian no longer has makes the whole set be resolved
-# anew, with a loud warning and no sha256 check, as the base does; a .deb
-# whose sha256 differs from the pin is an error.
+# anew, with a loud warning, as the base does: a package whose version is
+# still the pinned one keeps its sha256 check, the others have none.  A
+# .deb whose sha256 differs from the pin is an error, and so is a failed
+# download of versions Debian still has.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -54,8 +56,11 @@ deb_of() {	# the downloaded .deb of NAME VERSION, if any
 }
 
 lock() {
-	local n v f
+	local n v f p
 	resolve > "$VMM.set"
+	for p in $PKGS; do
+		grep -q "^$p " "$VMM.set" || die "$p is not in the resolved set"
+	done
 	download < "$VMM.set"
 	{
 		echo "# The arm64-qemu machine's L1 userspace: Debian's arm64 packages, pinned"
@@ -71,33 +76,60 @@ lock() {
 	log "wrote $LOCK ($(grep -vc '^#' "$LOCK") packages)"
 }
 
+# Every pinned .deb is here (downloaded now or before)?
+have_all() {
+	local n v
+	while read -r n v _; do
+		[ -n "$(deb_of "$n" "$v")" ] || return 1
+	done < "$1"
+}
+
 root() {
-	local sum dst set n v s f unchecked=
+	local sum dst set n v s f a pinned gone=0 unchecked=
 	sum=$(cat "$LOCK" "$0" | sha256sum | cut -c1-16)
 	dst=$VMM/root-$sum
 	[ -f "$dst/.done" ] && { echo "$dst"; return 0; }
 	mkdir -p "$VMM"
 	set=$VMM/set
 	grep -v '^#' "$LOCK" > "$set"
-	if ! cut -d' ' -f1,2 "$set" | download || ! cut -d' ' -f1,2 "$set" |
-		while read -r n v; do [ -n "$(deb_of "$n" "$v")" ] || exit 1; done; then
+	cut -d' ' -f1,2 "$set" | download || true
+	if ! have_all "$set"; then
+		# Gone from Debian's archive, or only not reachable?
+		dapt_update || die "Debian's archive is unreachable and the pinned QEMU is not cached"
+		while read -r n v _; do
+			aapt apt-cache madison "$n" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' |
+				grep -qxF "$v" || { log "gone: $n $v"; gone=1; }
+		done < "$set"
+		[ $gone = 1 ] || die "downloading the pinned packages failed (vm/arm64-qemu.lock)"
 		log "################################################################"
-		log "WARNING: a package pinned in vm/arm64-qemu.lock is gone from"
-		log "WARNING: Debian's archive; resolving QEMU and its libraries anew,"
-		log "WARNING: WITHOUT a sha256 check. Move the pin: scripts/vmm.sh lock"
+		log "WARNING: packages pinned in vm/arm64-qemu.lock are gone from"
+		log "WARNING: Debian's archive; resolving QEMU and its libraries anew."
+		log "WARNING: What still has its pinned version is checked; the rest"
+		log "WARNING: is NOT. Move the pin: bash scripts/vmm.sh lock"
 		log "################################################################"
-		resolve | awk '{print $1, $2, "-"}' > "$set"
+		pinned=$VMM/pinned
+		mv "$set" "$pinned"
+		resolve | while read -r n v; do
+			s=$(awk -v n="$n" -v v="$v" '$1 == n && $2 == v { print $3 }' "$pinned")
+			echo "$n $v ${s:--}"
+		done > "$set"
+		rm -f "$pinned"
 		cut -d' ' -f1,2 "$set" | download
+		have_all "$set" || die "downloading QEMU and its libraries failed"
+		# Never taken for a pinned set: unpacked anew, with the warning,
+		# every time
 		unchecked=1
+		dst=$VMM/root-unpinned
 	fi
 	rm -rf "$dst"
 	mkdir -p "$dst"
 	while read -r n v s; do
 		f=$(deb_of "$n" "$v")
-		[ -n "$f" ] || die "$n $v: not downloaded"
-		if [ -z "$unchecked" ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" != "$s" ]; then
+		if [ "$s" != - ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" != "$s" ]; then
 			die "$f: sha256 differs from vm/arm64-qemu.lock"
 		fi
+		a=$(dpkg-deb -f "$f" Architecture)
+		case "$a" in arm64|all) ;; *) die "$f: architecture $a, not arm64" ;; esac
 		dpkg-deb -x "$f" "$dst"
 	done < "$set"
 	# Debian's layout is merged-/usr: the loader is /lib/ld-linux-aarch64.so.1
@@ -111,9 +143,11 @@ root() {
 		-not -name QEMU_EFI.fd -delete 2>/dev/null || true
 	[ -x "$dst/usr/bin/qemu-system-aarch64" ] || die "no qemu-system-aarch64 in $dst"
 	[ -f "$dst/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" ] || die "no QEMU_EFI.fd in $dst"
-	touch "$dst/.done"
-	# Older unpacked sets go
-	find "$VMM" -maxdepth 1 -name 'root-*' -not -name "root-$sum" -exec rm -rf {} +
+	if [ -z "$unchecked" ]; then
+		touch "$dst/.done"
+		# Older unpacked sets go
+		find "$VMM" -maxdepth 1 -name 'root-*' -not -name "root-$sum" -exec rm -rf {} +
+	fi
 	echo "$dst"
 }
 

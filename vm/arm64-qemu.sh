@@ -7,13 +7,19 @@
 #       series' nesting and passes edu through; L2 (/l2: the same kernel,
 #       UEFI + ACPI) runs edu_guest.ko.  With memfd, L2's RAM is a
 #       memory-backend-memfd (QEMU maps it with IOMMU_IOAS_MAP_FILE).
-# TAP out: L2's own results, then QEMU's iommufd calls (its trace events,
-# each with its return code): every call but the map of the device's BAR
-# must succeed.  L2's console and the trace are printed as "# " lines.
+# TAP out, with a fixed plan: L2's own results, then QEMU's iommufd calls
+# (its trace events, each with its return code): every call but the map of
+# the device's BAR must succeed, in the order the replay test follows.
+# Details, L2's console and the trace are "# " lines.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 nok() { n=$((n + 1)); echo "not ok $n - $*"; }
+check() {	# check NAME COMMAND...: ok if COMMAND succeeds
+	c=$1
+	shift
+	if "$@"; then ok "$c"; else nok "$c"; fi
+}
 edu() {
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
@@ -23,39 +29,43 @@ edu() {
 }
 
 setup() {
-	for m in iommufd vfio-pci; do
-		if modprobe "$m"; then ok "modprobe $m"; else nok "modprobe $m"; fi
-	done
-	bdf=$(edu) || { nok "no edu device"; echo "1..$n"; return; }
+	echo "1..6"
+	check modprobe_iommufd modprobe iommufd
+	check modprobe_vfio_pci modprobe vfio-pci
+	bdf=$(edu)
 	d=/sys/bus/pci/devices/$bdf
-	echo vfio-pci > "$d/driver_override"
-	[ -e "$d/driver" ] && echo "$bdf" > "$d/driver/unbind"
-	echo "$bdf" > /sys/bus/pci/drivers_probe
+	if [ -n "$bdf" ]; then
+		echo vfio-pci > "$d/driver_override"
+		[ -e "$d/driver" ] && echo "$bdf" > "$d/driver/unbind"
+		echo "$bdf" > /sys/bus/pci/drivers_probe
+	fi
 	drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
 	cdev=$(ls "$d/vfio-dev" 2>/dev/null)
-	if [ "$drv" = vfio-pci ] && [ -c "/dev/vfio/devices/$cdev" ]; then
-		ok "edu $bdf bound to vfio-pci, cdev /dev/vfio/devices/$cdev"
-	else
-		nok "edu $bdf: driver '$drv', cdev '$cdev'"
-	fi
-	for c in /dev/kvm /dev/iommu; do
-		if [ -c "$c" ]; then ok "$c"; else nok "$c missing"; fi
-	done
-	if qemu-system-aarch64 --version | head -1 | grep -q 'version 11\.1'; then
-		ok "QEMU: $(qemu-system-aarch64 --version | head -1)"
-	else
-		nok "QEMU: $(qemu-system-aarch64 --version 2>&1 | head -1)"
-	fi
-	echo "1..$n"
+	echo "# edu '$bdf': driver '$drv', cdev '$cdev'"
+	check edu_vfio_cdev [ -n "$bdf" -a "$drv" = vfio-pci -a -c "/dev/vfio/devices/$cdev" ]
+	check dev_kvm [ -c /dev/kvm ]
+	check dev_iommu [ -c /dev/iommu ]
+	v=$(qemu-system-aarch64 --version 2>&1 | head -1)
+	echo "# $v"
+	check qemu_11_1 sh -c "echo '$v' | grep -q 'version 11\.1\.'"
 }
 
 run() {
-	bdf=$(edu) || { nok "no edu device"; echo "1..$n"; return; }
+	mode=${1:-plain}
+	# L2's results (edu_guest.c's 7 cases and its init's 4) + 2 here + the
+	# trace's 3 (4 on memfd)
+	plan=16
+	[ "$mode" = memfd ] && plan=17
+	echo "1..$plan"
+	rm -f /tmp/qemu.trace /tmp/qemu.err /tmp/qemu.rc /tmp/l2.log
+	bdf=$(edu) || bdf=none
 	mem="-m 512M"
-	[ "${1:-}" = memfd ] &&
+	[ "$mode" = memfd ] &&
 		mem="-m 512M -object memory-backend-memfd,id=ram,size=512M -machine memory-backend=ram"
+	# Its own time limit, under the suite's: a hung guest must not leave
+	# QEMU holding the device for the next suite
 	# shellcheck disable=SC2086
-	qemu-system-aarch64 -M virt,gic-version=3,acpi=on -accel kvm -cpu host \
+	{ timeout 600 qemu-system-aarch64 -M virt,gic-version=3,acpi=on -accel kvm -cpu host \
 		-smp 1 $mem -nodefaults -display none -monitor none -no-reboot \
 		-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd \
 		-object iommufd,id=iommufd0 \
@@ -64,25 +74,27 @@ run() {
 		-kernel /l2/Image -initrd /l2/initrd \
 		-append "console=ttyAMA0 printk.time=0 iommu.passthrough=0 iommu.strict=1 panic=-1" \
 		-serial stdio -trace 'iommufd_*' -D /tmp/qemu.trace \
-		</dev/null 2>/tmp/qemu.err | tr -d '\r' > /tmp/l2.log
-	rc=$?
-	sed 's/^/# L2: /' /tmp/l2.log
+		</dev/null 2>/tmp/qemu.err; echo $? > /tmp/qemu.rc; } | tr -d '\r' > /tmp/l2.log
+	rc=$(cat /tmp/qemu.rc 2>/dev/null || echo none)
+	sed 's/^@@L2 # dmesg: /# L2 dmesg: /; s/^@@L2 /# L2: /; t; s/^/# L2 console: /' /tmp/l2.log
 	sed 's/^/# QEMU: /' /tmp/qemu.err
-	# L2's own results
-	sed -n 's/^@@L2 \(\(not \)\{0,1\}ok \)[0-9]* \(- .*\)$/\1\3/p' /tmp/l2.log > /tmp/tap
-	while read -r l; do
-		case "$l" in
-		"not ok "*) nok "l2: ${l#not ok - }" ;;
-		"ok "*) ok "l2: ${l#ok - }" ;;
+	# L2's results, renumbered; its plan must be whole
+	sed -n 's/^@@L2 \(\(not \)\{0,1\}ok\) [0-9]* - \(.*\)$/\3 \1/p' /tmp/l2.log > /tmp/tap
+	while read -r name r; do
+		case "$r" in
+		ok) ok "l2_$name" ;;
+		*) nok "l2_$name" ;;
 		esac
 	done < /tmp/tap
-	if grep -q '^@@L2 DONE' /tmp/l2.log; then
-		ok "l2: finished, QEMU exited with $rc"
-	else
-		nok "l2: did not finish (QEMU exited with $rc)"
-	fi
-	trace "${1:-plain}"
-	echo "1..$n"
+	l2plan=$(sed -n 's/^@@L2 1\.\.\([0-9]*\)$/\1/p' /tmp/l2.log)
+	l2n=$(grep -c . /tmp/tap)
+	echo "# L2: plan ${l2plan:-none}, $l2n results; QEMU exit code $rc"
+	complete=no
+	[ "${l2plan:-x}" = 11 ] && [ "$l2n" = 11 ] && grep -q '^@@L2 DONE 11$' /tmp/l2.log &&
+		complete=yes
+	check l2_complete [ $complete = yes ]
+	check qemu_exit_0 [ "$rc" = 0 ]
+	trace "$mode"
 }
 
 # QEMU's iommufd trace events (its "log" trace backend): one line per call,
@@ -91,26 +103,29 @@ run() {
 # keeps them in RESULTS/arm64-qemu.trace).
 trace() {
 	mode=$1
-	sed 's/^[0-9]*@[0-9.]*://' /tmp/qemu.trace | grep '^iommufd_' > /tmp/calls
+	sed 's/^[0-9]*@[0-9.]*://' /tmp/qemu.trace 2>/dev/null | grep '^iommufd_' > /tmp/calls
 	sed 's/^/# TRACE: /' /tmp/calls
 	calls=$(grep -c . /tmp/calls)
 	# The one failure allowed: edu's BAR (L2's address of it, from L2's
 	# log), which QEMU maps for peer-to-peer DMA; a kernel without VFIO
 	# dma-buf gives EFAULT, QEMU warns "PCI BAR?", unmaps what it could
 	# not map (ENOENT) and goes on.  Any other failure is the series'.
-	set -- $(sed -n 's/^pci 0000:00:01\.0: BAR 0 \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\]$/\1 \2/p' /tmp/l2.log | tail -1)
+	set -- $(sed -n 's/^@@L2 # dmesg: pci 0000:00:01\.0: BAR 0 \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\]$/\1 \2/p' /tmp/l2.log | tail -1)
 	bar=none
 	[ $# = 2 ] && bar="iova=$(printf '0x%x' "$1") size=$(printf '0x%x' $(($2 - $1 + 1)))"
-	grep -E '\((-[0-9]+|[1-9][0-9]*)\)$' /tmp/calls > /tmp/failed
-	grep -E "^iommufd_backend_(map_dma|unmap_dma_non_exist) .* $bar( |$)" /tmp/failed > /tmp/barfail
-	grep -vxF -f /tmp/barfail /tmp/failed > /tmp/other
-	nbar=$(grep -c '^iommufd_backend_map_dma' /tmp/barfail)
+	awk -v bar=" $bar " '
+		!/\((-[0-9]+|[1-9][0-9]*)\)$/ { next }
+		/^iommufd_backend_(map_dma|unmap_dma_non_exist) / && index($0 " ", bar) { print "bar", $0; next }
+		{ print "other", $0 }
+	' /tmp/calls > /tmp/failed
+	nbar=$(grep -c '^bar iommufd_backend_map_dma' /tmp/failed)
 	efault=$(grep -c 'IOMMU_IOAS_MAP failed: Bad address, PCI BAR?' /tmp/qemu.err)
-	if [ "$calls" -gt 0 ] && ! grep -q . /tmp/other && [ "$nbar" = "$efault" ]; then
-		ok "qemu: $calls iommufd calls, none failed but the $nbar map(s) of edu's BAR ($bar, EFAULT) and their unmap (ENOENT)"
-	else
-		nok "qemu: $calls iommufd calls; failed beyond the BAR ($bar; $nbar failed maps, $efault EFAULT warnings): $(head -3 /tmp/other | tr '\n' ';')"
-	fi
+	echo "# $calls iommufd calls; edu's BAR: $bar, $nbar failed map(s), $efault EFAULT warning(s); other failures:"
+	sed -n 's/^other /#   /p' /tmp/failed
+	good=no
+	[ "$calls" -gt 0 ] && [ "$nbar" = "$efault" ] && ! grep -q '^other ' /tmp/failed &&
+		good=yes
+	check qemu_calls_succeed [ $good = yes ]
 	# The order iommufd_edu_dma's qemu_smmuv3_sequence replays: the nest
 	# parent, guest RAM mapped, the vIOMMU, two nested HWPTs (the guest's
 	# abort and bypass STEs), the vDEVICE when the guest finds the device,
@@ -121,27 +136,26 @@ trace() {
 		/^iommufd_backend_alloc_hwpt .*flags=0x1 / && !p { p = 1; print "nest_parent" }
 		/^iommufd_backend_map(_file)?_dma .*iova=0x40000000 .*\(0\)$/ && !r { r = 1; print "map_ram" }
 		/^iommufd_backend_alloc_viommu .*\(0\)$/ && !v { v = 1; print "viommu" }
-		/^iommufd_backend_alloc_hwpt .*pt_id=[0-9]* flags=0x0 hwpt_type=2 .*\(0\)$/ { if (++h <= 3) print "nested" h }
+		/^iommufd_backend_alloc_hwpt .* flags=0x0 hwpt_type=2 .*\(0\)$/ && h < 3 {
+			h++; print "nested" h
+			if (h == 3) { s1 = $0; sub(/.*out_hwpt=/, "", s1); sub(/ .*/, "", s1) }
+		}
 		/^iommufd_backend_alloc_vdev .*\(0\)$/ && !d { d = 1; print "vdevice" }
 		/^iommufd_viommu_alloc_eventq .*\(0\)$/ && !e { e = 1; print "veventq" }
+		/^iommufd_cdev_pasid_attach_ioas_hwpt .*Successfully attached/ && s1 != "" && !t {
+			if ($NF == "id=" s1) { t = 1; print "attach_nested3" }
+		}
 	' /tmp/calls | tr '\n' ' ' > /tmp/order
-	want="ioas nest_parent map_ram viommu nested1 nested2 vdevice veventq nested3 "
-	if [ "$(cat /tmp/order)" = "$want" ]; then
-		ok "qemu: the order the replay test follows: $want"
-	else
-		nok "qemu: order $(cat /tmp/order), the replay test's: $want"
-	fi
-	if grep -q '^iommufd_backend_invalidate_cache .*entry_num=1 done_num=1 .*(0)$' /tmp/calls; then
-		ok "qemu: $(grep -c '^iommufd_backend_invalidate_cache' /tmp/calls) invalidations of one entry each through the vIOMMU"
-	else
-		nok "qemu: no invalidation through the vIOMMU"
-	fi
+	want="ioas nest_parent map_ram viommu nested1 nested2 vdevice veventq nested3 attach_nested3 "
+	echo "# call order: $(cat /tmp/order)"
+	echo "# replayed:   $want"
+	check qemu_order_as_replayed [ "$(cat /tmp/order)" = "$want" ]
+	inv=$(grep -c '^iommufd_backend_invalidate_cache .*entry_num=1 done_num=1 .*(0)$' /tmp/calls)
+	echo "# $inv invalidations through the vIOMMU, one entry each"
+	check qemu_invalidations [ "$inv" -gt 0 ]
 	if [ "$mode" = memfd ]; then
-		if grep -q '^iommufd_backend_map_file_dma .*iova=0x40000000 .*(0)$' /tmp/calls; then
-			ok "qemu: guest RAM mapped with IOMMU_IOAS_MAP_FILE: $(grep -m1 '^iommufd_backend_map_file_dma .*iova=0x40000000' /tmp/calls)"
-		else
-			nok "qemu: guest RAM on memfd not mapped with IOMMU_IOAS_MAP_FILE"
-		fi
+		grep -m1 '^iommufd_backend_map_file_dma .*iova=0x40000000 .*(0)$' /tmp/calls | sed 's/^/# /'
+		check qemu_map_file grep -q '^iommufd_backend_map_file_dma .*iova=0x40000000 .*(0)$' /tmp/calls
 	fi
 }
 

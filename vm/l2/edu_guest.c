@@ -7,15 +7,21 @@
  * stage 2 in L1's nest parent, walked by L0's SMMU.
  *
  * It runs once, at probe, and prints its results as TAP lines prefixed
- * "edu_guest: " (L2's init turns them into the suite's TAP):
- *   dma_both_ways    RAM -> device -> RAM moves exactly the bytes
- *   remap            after an unmap (and the invalidation L2's driver
- *                    sends) DMA to the old IOVA does not land; a new
- *                    mapping is followed
- *   unmapped_iova    DMA to an IOVA L2 never mapped does not land (its
- *                    address is printed: L2's init finds the event)
- *   msi              every completion and raised interrupt arrives as MSI,
- *                    counted
+ * "edu_guest: " (L2's init turns them into the suite's TAP), details as
+ * "edu_guest: # " lines, and "edu_guest: done N" at the end:
+ *   dma_domain         edu is in a strict DMA domain of L2's SMMU
+ *   dma_both_ways      RAM -> device -> RAM moves exactly the bytes
+ *   unmapped_iova      DMA to an IOVA L2 never mapped does not land (its
+ *                      address is printed: L2's init finds the event)
+ *   remap_new          DMA into a newly mapped page lands
+ *   remap_old_iova     after its unmap (and the invalidation L2's driver
+ *                      sends), DMA to its old IOVA lands neither there
+ *                      nor in the page the device read last
+ *   remap_reused_iova  a page mapped next at that IOVA gets the DMA
+ *   msi                every completion and raised interrupt arrives as
+ *                      MSI, counted, each with its status
+ * A case that cannot run (no domain, no memory, no MSI) is reported
+ * failed, so that the plan is always the same.
  *
  * edu (hw/misc/edu.c): BAR0 0x24 interrupt status, 0x60 raise, 0x64 ack,
  * 0x80 DMA source, 0x88 destination, 0x90 count, 0x98 command (bit 0 run,
@@ -51,15 +57,32 @@ struct edu {
 	void __iomem *bar;
 	atomic_t irqs;		/* interrupts received */
 	unsigned int expect;	/* interrupts asked for */
-	u32 last;
+	u32 last;		/* status of the last one */
 	wait_queue_head_t wq;
 	int tap;
 	bool irq_lost;
 };
 
-#define tap(e, ok, fmt, ...) \
-	pr_info("edu_guest: %sok %d - " fmt "\n", (ok) ? "" : "not ", \
-		++(e)->tap, ##__VA_ARGS__)
+/* The cases, in order; a case that cannot run is reported failed. */
+static const char *const cases[] = {
+	"dma_domain", "dma_both_ways", "unmapped_iova", "remap_new",
+	"remap_old_iova", "remap_reused_iova", "msi",
+};
+
+static void tap(struct edu *e, bool ok)
+{
+	pr_info("edu_guest: %sok %d - %s\n", ok ? "" : "not ", e->tap + 1,
+		cases[e->tap]);
+	e->tap++;
+}
+
+/* Every case not reported yet failed: @why says what stopped them */
+static void tap_rest(struct edu *e, const char *why)
+{
+	pr_info("edu_guest: # %s\n", why);
+	while (e->tap < ARRAY_SIZE(cases))
+		tap(e, false);
+}
 
 static irqreturn_t edu_irq(int irq, void *data)
 {
@@ -70,6 +93,8 @@ static irqreturn_t edu_irq(int irq, void *data)
 		return IRQ_NONE;
 	writel(st, e->bar + EDU_INT_ACK);
 	WRITE_ONCE(e->last, st);
+	/* the status before the count: a waiter that sees one sees both */
+	smp_mb__before_atomic();
 	atomic_inc(&e->irqs);
 	wake_up(&e->wq);
 	return IRQ_HANDLED;
@@ -78,7 +103,8 @@ static irqreturn_t edu_irq(int irq, void *data)
 /* Wait for the interrupt asked for last; false if it did not come. */
 static bool edu_wait_irq(struct edu *e)
 {
-	if (wait_event_timeout(e->wq, atomic_read(&e->irqs) >= e->expect,
+	if (wait_event_timeout(e->wq,
+			       atomic_read_acquire(&e->irqs) >= e->expect,
 			       10 * HZ))
 		return true;
 	e->irq_lost = true;
@@ -100,7 +126,9 @@ static int edu_dma(struct edu *e, u64 src, u64 dst, u32 cmd)
 				 1000, 10 * USEC_PER_SEC);
 	if (ret)
 		return ret;
-	return edu_wait_irq(e) ? 0 : -ETIMEDOUT;
+	if (!edu_wait_irq(e))
+		return -ETIMEDOUT;
+	return READ_ONCE(e->last) == EDU_DMA_DONE ? 0 : -EIO;
 }
 
 static int to_device(struct edu *e, dma_addr_t iova)
@@ -137,45 +165,81 @@ static bool all(const u8 *p, u8 v)
 	return !memchr_inv(p, v, PAGE_SIZE);
 }
 
+struct edu_map {
+	struct page *pg;
+	dma_addr_t iova;
+	enum dma_data_direction dir;
+	bool mapped;
+};
+
+static bool edu_map(struct device *dev, struct edu_map *m,
+		    enum dma_data_direction dir)
+{
+	m->dir = dir;
+	m->iova = dma_map_page(dev, m->pg, 0, PAGE_SIZE, dir);
+	m->mapped = !dma_mapping_error(dev, m->iova);
+	return m->mapped;
+}
+
+static void edu_unmap(struct device *dev, struct edu_map *m)
+{
+	if (m->mapped)
+		dma_unmap_page(dev, m->iova, PAGE_SIZE, m->dir);
+	m->mapped = false;
+}
+
 static void edu_tests(struct edu *e)
 {
 	struct device *dev = &e->pdev->dev;
 	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
-	struct page *pg[5] = {};
+	struct edu_map m[5] = {};
+	struct edu_map *ma = &m[0], *mb = &m[1], *mc = &m[2], *md = &m[3];
 	u8 *a, *b, *c, *d, *x;
-	dma_addr_t ia, ib, ic, id, ix;
-	int i, r1, r2;
+	phys_addr_t px;
+	dma_addr_t old;
 	bool ok;
+	int i, r1, r2, r3;
 
-	tap(e, dom && (dom->type & __IOMMU_DOMAIN_DMA_API),
-	    "dma_domain (type %#x)", dom ? dom->type : 0);
-	for (i = 0; i < ARRAY_SIZE(pg); i++) {
-		pg[i] = alloc_page(GFP_KERNEL);
-		if (!pg[i])
-			goto out;
+	/*
+	 * A strict DMA domain of L2's own SMMU: without a flush queue, an
+	 * unmap is invalidated before it returns, which the remap cases need.
+	 */
+	ok = dom && dom->type == IOMMU_DOMAIN_DMA;
+	pr_info("edu_guest: # domain type %#x\n", dom ? dom->type : 0);
+	tap(e, ok);
+	if (!ok) {
+		tap_rest(e, "no strict DMA domain");
+		return;
 	}
-	a = page_address(pg[0]);
-	b = page_address(pg[1]);
-	c = page_address(pg[2]);
-	d = page_address(pg[3]);
-	x = page_address(pg[4]);
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		m[i].pg = alloc_page(GFP_KERNEL);
+		if (!m[i].pg) {
+			tap_rest(e, "out of memory");
+			goto out;
+		}
+	}
+	a = page_address(ma->pg);
+	b = page_address(mb->pg);
+	c = page_address(mc->pg);
+	d = page_address(md->pg);
+	x = page_address(m[4].pg);
 
 	/* RAM -> device -> RAM: exactly LEN bytes, nothing after them */
 	memset(a, 0xa5, PAGE_SIZE);
 	fill(a, 0x11);
 	memset(b, 0x5a, PAGE_SIZE);
-	ia = dma_map_page(dev, pg[0], 0, PAGE_SIZE, DMA_TO_DEVICE);
-	ib = dma_map_page(dev, pg[1], 0, PAGE_SIZE, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, ia) || dma_mapping_error(dev, ib))
+	if (!edu_map(dev, ma, DMA_TO_DEVICE) ||
+	    !edu_map(dev, mb, DMA_FROM_DEVICE)) {
+		tap_rest(e, "dma_map_page failed");
 		goto out;
-	r1 = to_device(e, ia);
-	r2 = to_ram(e, ib);
-	dma_unmap_page(dev, ia, PAGE_SIZE, DMA_TO_DEVICE);
-	dma_unmap_page(dev, ib, PAGE_SIZE, DMA_FROM_DEVICE);
-	ok = !r1 && !r2 && holds(b, 0x11, 0x5a);
-	tap(e, ok, "dma_both_ways: %d bytes from iova %pad to the device and back to iova %pad (phys %pa): %*ph ... %*ph, then 0x%02x",
-	    LEN, &ia, &ib, &(phys_addr_t){ page_to_phys(pg[1]) }, 8, b, 8,
-	    b + LEN - 8, b[LEN]);
+	}
+	r1 = to_device(e, ma->iova);
+	r2 = to_ram(e, mb->iova);
+	pr_info("edu_guest: # %d bytes from iova %pad to the device and back to iova %pad (rc %d %d): %*ph ... %*ph, then 0x%02x\n",
+		LEN, &ma->iova, &mb->iova, r1, r2, 8, b, 8, b + LEN - 8, b[LEN]);
+	edu_unmap(dev, ma);
+	edu_unmap(dev, mb);
+	tap(e, !r1 && !r2 && holds(b, 0x11, 0x5a));
 
 	/*
 	 * An IOVA L2 never mapped: X's own physical address, so that a DMA
@@ -184,70 +248,77 @@ static void edu_tests(struct edu *e)
 	 * this one's.
 	 */
 	memset(x, 0x66, PAGE_SIZE);
-	ix = page_to_phys(pg[4]);
-	ok = !iommu_iova_to_phys(dom, ix);
-	r1 = to_ram(e, ix);
-	ok = ok && !r1 && all(x, 0x66);
-	tap(e, ok, "unmapped_iova: DMA to iova %pad, never mapped, does not land",
-	    &ix);
-	pr_info("edu_guest: unmapped_iova %#llx sid %#x\n", (u64)ix,
+	px = page_to_phys(m[4].pg);
+	ok = !iommu_iova_to_phys(dom, px);
+	r1 = to_ram(e, px);
+	pr_info("edu_guest: # DMA to iova %pa, never mapped (rc %d)\n", &px, r1);
+	pr_info("edu_guest: unmapped_iova 0x%llx sid 0x%x\n", (u64)px,
 		pci_dev_id(e->pdev));
+	tap(e, ok && !r1 && all(x, 0x66));
 
-	/*
-	 * Map C, DMA into it; unmap it (strict: L2's driver invalidates, QEMU
-	 * forwards HWPT_INVALIDATE) and DMA to the old IOVA again: C keeps
-	 * what it had.  Map D (the IOVA allocator gives the freed IOVA back
-	 * first): DMA follows the new mapping.
-	 */
+	/* Map C, DMA into it */
 	memset(c, 0x33, PAGE_SIZE);
 	memset(d, 0x44, PAGE_SIZE);
+	memset(a, 0xa5, PAGE_SIZE);
 	fill(a, 0x22);
-	ia = dma_map_page(dev, pg[0], 0, PAGE_SIZE, DMA_TO_DEVICE);
-	ic = dma_map_page(dev, pg[2], 0, PAGE_SIZE, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, ia) || dma_mapping_error(dev, ic))
+	if (!edu_map(dev, ma, DMA_TO_DEVICE) ||
+	    !edu_map(dev, mc, DMA_FROM_DEVICE)) {
+		tap_rest(e, "dma_map_page failed");
 		goto out;
-	r1 = to_device(e, ia) || to_ram(e, ic);
-	dma_unmap_page(dev, ia, PAGE_SIZE, DMA_TO_DEVICE);
-	dma_unmap_page(dev, ic, PAGE_SIZE, DMA_FROM_DEVICE);
-	ok = !r1 && holds(c, 0x22, 0x33);
-	tap(e, ok, "remap: DMA into C at iova %pad", &ic);
+	}
+	r1 = to_device(e, ma->iova);
+	r2 = to_ram(e, mc->iova);
+	pr_info("edu_guest: # DMA into C at iova %pad (rc %d %d)\n", &mc->iova,
+		r1, r2);
+	tap(e, !r1 && !r2 && holds(c, 0x22, 0x33));
 
+	/*
+	 * New data into the device while C is still mapped; then unmap A and
+	 * C (C last: its IOVA is the one freed last), each invalidated before
+	 * the unmap returns (L2's TLBI and CMD_SYNC, which QEMU forwards as
+	 * HWPT_INVALIDATE).  A DMA to C's old IOVA must not land anywhere.
+	 */
 	fill(a, 0x55);
-	ia = dma_map_page(dev, pg[0], 0, PAGE_SIZE, DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, ia))
-		goto out;
-	r1 = to_device(e, ia);
-	dma_unmap_page(dev, ia, PAGE_SIZE, DMA_TO_DEVICE);
-	r2 = to_ram(e, ic);
-	ok = !r1 && !r2 && holds(c, 0x22, 0x33) &&
-	     !iommu_iova_to_phys(dom, ic);
-	tap(e, ok, "remap: after unmap, DMA to the old iova %pad does not land",
-	    &ic);
+	dma_sync_single_for_device(dev, ma->iova, PAGE_SIZE, DMA_TO_DEVICE);
+	r1 = to_device(e, ma->iova);
+	old = mc->iova;
+	edu_unmap(dev, ma);
+	edu_unmap(dev, mc);
+	r2 = to_ram(e, old);
+	pr_info("edu_guest: # after unmap, DMA to the old iova %pad (rc %d %d)\n",
+		&old, r1, r2);
+	tap(e, !r1 && !r2 && !iommu_iova_to_phys(dom, old) &&
+	    holds(c, 0x22, 0x33) && holds(a, 0x55, 0xa5));
 
-	id = dma_map_page(dev, pg[3], 0, PAGE_SIZE, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, id))
+	/* D gets the IOVA freed last, C's: DMA follows the new mapping */
+	if (!edu_map(dev, md, DMA_FROM_DEVICE)) {
+		tap_rest(e, "dma_map_page failed");
 		goto out;
-	r1 = to_ram(e, id);
-	dma_unmap_page(dev, id, PAGE_SIZE, DMA_FROM_DEVICE);
-	ok = !r1 && holds(d, 0x55, 0x44) && holds(c, 0x22, 0x33);
-	tap(e, ok, "remap: D mapped at iova %pad (%s iova), DMA lands in D only",
-	    &id, id == ic ? "the same" : "another");
+	}
+	r3 = to_ram(e, md->iova);
+	pr_info("edu_guest: # D mapped at iova %pad, C's old %pad (rc %d)\n",
+		&md->iova, &old, r3);
+	ok = md->iova == old && !r3 && holds(d, 0x55, 0x44) &&
+	     holds(c, 0x22, 0x33);
+	edu_unmap(dev, md);
+	tap(e, ok);
 
 	/* Interrupts the driver raises itself, each with its own status */
-	for (i = 0; i < 5; i++) {
+	ok = true;
+	for (i = 0; i < 5 && ok; i++) {
 		e->expect++;
 		writel(0x1000 + i, e->bar + EDU_INT_RAISE);
-		if (!edu_wait_irq(e) || READ_ONCE(e->last) != 0x1000 + i)
-			break;
+		ok = edu_wait_irq(e) && READ_ONCE(e->last) == 0x1000 + i;
 	}
-	tap(e, !e->irq_lost && atomic_read(&e->irqs) == e->expect,
-	    "msi: %d interrupts received, %u asked for (DMA completions and raised)",
-	    atomic_read(&e->irqs), e->expect);
+	pr_info("edu_guest: # %d interrupts received, %u asked for (DMA completions and raised)\n",
+		atomic_read(&e->irqs), e->expect);
+	tap(e, ok && !e->irq_lost && atomic_read(&e->irqs) == e->expect);
 out:
-	for (i = 0; i < ARRAY_SIZE(pg); i++)
-		if (pg[i])
-			__free_page(pg[i]);
-	pr_info("edu_guest: done %d\n", e->tap);
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		edu_unmap(dev, &m[i]);
+		if (m[i].pg)
+			__free_page(m[i].pg);
+	}
 }
 
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -263,26 +334,26 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	ret = pcim_iomap_regions(pdev, BIT(0), "edu_guest");
-	if (ret)
-		return ret;
-	e->bar = pcim_iomap_table(pdev)[0];
+	e->bar = pcim_iomap_region(pdev, 0, "edu_guest");
+	if (IS_ERR(e->bar))
+		return PTR_ERR(e->bar);
 	pci_set_master(pdev);
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (ret >= 0)
+		ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0),
+				       edu_irq, 0, "edu_guest", e);
 	if (ret < 0) {
-		pr_info("edu_guest: not ok 1 - no MSI (%d)\n", ret);
+		tap_rest(e, "no MSI");
+		pr_info("edu_guest: done %d\n", e->tap);
 		return ret;
 	}
-	ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), edu_irq, 0,
-			       "edu_guest", e);
-	if (ret)
-		return ret;
-	pr_info("edu_guest: %s id %#x msi irq %d\n", pci_name(pdev),
+	pr_info("edu_guest: # %s id %#x msi irq %d\n", pci_name(pdev),
 		readl(e->bar + EDU_ID), pci_irq_vector(pdev, 0));
 	edu_tests(e);
+	pr_info("edu_guest: done %d\n", e->tap);
 	return 0;
 }
 
