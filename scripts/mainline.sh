@@ -5,7 +5,9 @@
 #
 #   mainline.sh src                  prints the unpacked tree (made once)
 #   mainline.sh selftests ARCH DIR   builds mainline's iommu selftests
-#                                    (iommufd, iommufd_fail_nth) into DIR
+#                                    (iommufd, iommufd_fail_nth) into DIR,
+#                                    and bench/iommufd_bench.c against
+#                                    mainline's headers
 #
 # The source is Debian's linux-source-7.3 from trixie-backports, pinned to
 # MAINLINE_VERSION and the sha256 of its tarball (scripts/lib.sh); if that
@@ -95,6 +97,11 @@ selftests() {
 		KHDR_INCLUDES="-isystem $hdr/hdr/include" OUTPUT="$out" all
 	cat "$tree/.unpacked" > "$out/VERSION"
 	log "$arch: mainline $(cat "$out/VERSION") selftests in $out"
+	# The harness's benchmark (bench/), against the same headers and mock
+	# ABI: the same binary runs on the series and on mainline
+	"${cross}gcc" -static -O2 -Wall -Wextra -Werror -isystem "$hdr/hdr/include" \
+		-I "$tree/drivers/iommu/iommufd" -o "$out/iommufd_bench" \
+		"$TOP/bench/iommufd_bench.c"
 }
 
 case "${1:-}" in

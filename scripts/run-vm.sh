@@ -47,6 +47,12 @@ mainline_plan() {
 	echo "mainline-selftests:iommufd 300 echo 256 > /proc/sys/vm/nr_hugepages; cd mainline && ./iommufd"
 	echo "mainline-selftests:iommufd_fail_nth 600 cd mainline && ./iommufd_fail_nth"
 }
+# The benchmark (bench/, built against mainline's headers), once and short
+# so that it cannot rot: every operation must work (make bench measures)
+bench_plan() {
+	[ -x "$build/$1/tests/mainline/iommufd_bench" ] || return 0
+	echo "bench 120 cd mainline && ./iommufd_bench -n 20"
+}
 case "$base_m" in
 x86-mock)
 	arch=x86_64
@@ -55,7 +61,8 @@ x86-mock)
 	plan="#kunit intel-iommu-pasid-kunit
 #kunit amd-iommu-dte-kunit
 $mock
-$(mainline_plan x86_64)" ;;
+$(mainline_plan x86_64)
+$(bench_plan x86_64)" ;;
 arm64-smmu)
 	arch=arm64
 	qemu=(qemu-system-aarch64 -M virt,gic-version=3,iommu=smmuv3
