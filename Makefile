@@ -7,6 +7,7 @@
 #   make export       write that tree's commits back into series/
 #   make test-mock    rebuild the dev tree (x86_64) and rerun the mock selftests
 #   make test-qemu    the real VMM (QEMU 11.1, nested) on the dev tree
+#   make bench        the VMM's hot paths, series against mainline 7.3
 #   make check-debug  every machine on the debug kernels (slow; not in check)
 #   make fuzz         a long fuzz run on the debug kernel (FUZZ_SECS, FUZZ_SEED)
 #   make bisect       build every prefix of the series (slow; not in check)
@@ -23,7 +24,7 @@ DEV_TREE := $(LINUX_TREE)
 endif
 
 .PHONY: all demo check check-debug fuzz deps base tree export build build-dev test-mock \
-	test-machine test-qemu test-debug bisect checkpatch help clean-results
+	test-machine test-qemu test-debug bench bisect checkpatch help clean-results
 
 all: demo
 
@@ -73,6 +74,11 @@ test-qemu: deps
 		$(DEV_TREE) $(CACHE)/build-distro && \
 	bash scripts/run-vm.sh arm64-qemu $(CACHE)/build-distro $(CACHE)/results-dev && \
 	python3 scripts/report.py $(CACHE)/results-dev arm64-qemu
+
+# bench/ on the series and on mainline 7.3, side by side under -icount
+# (not in make check: see README, Times)
+bench: deps
+	@bash scripts/bench.sh
 
 # The same, on the dev tree built with the debug tools (configs/debug.config:
 # KASAN, UBSAN, lockdep, kmemleak, ...) in its own build directory:
