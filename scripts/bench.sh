@@ -26,12 +26,12 @@ BUILD_PARTS=kernel bash "$TOP/scripts/build.sh" x86_64 "$CHECK_TREE" "$CACHE/bui
 mtree=$(bash "$TOP/scripts/mainline.sh" src)
 FRAGS_LATER_OK=1 BUILD_PARTS=kernel bash "$TOP/scripts/build.sh" x86_64 "$mtree" \
 	"$CACHE/build-bench-mainline"
-# One binary for both
+# One binary for both, where make check keeps it (tests/mainline: make
+# check's other tests stay as they are)
 bash "$TOP/scripts/mainline.sh" selftests x86_64 "$res/bin" >/dev/null
 for b in "$CACHE/build-check" "$CACHE/build-bench-mainline"; do
-	rm -rf "$b/x86_64/tests"
-	mkdir -p "$b/x86_64/tests"
-	cp "$res/bin/iommufd_bench" "$b/x86_64/tests/"
+	mkdir -p "$b/x86_64/tests/mainline"
+	cp "$res/bin/iommufd_bench" "$b/x86_64/tests/mainline/"
 done
 
 for k in series mainline; do
@@ -40,7 +40,7 @@ for k in series mainline; do
 	mainline) b=$CACHE/build-bench-mainline ;;
 	esac
 	for r in $(seq 1 "$runs"); do
-		PLAN="bench 1800 ./iommufd_bench -n $n" QEMU_EXTRA="-icount shift=0,sleep=off" \
+		PLAN="bench 1800 cd mainline && ./iommufd_bench -n $n" QEMU_EXTRA="-icount shift=0,sleep=off" \
 			bash "$TOP/scripts/run-vm.sh" x86-mock "$b" "$res/$k-$r" >/dev/null 2>&1 || true
 		cp "$res/$k-$r/x86-mock.log" "$res/$k-$r.log"
 	done

@@ -2,8 +2,9 @@
 # initramfs.sh ARCH TESTDIR PLAN OUT.cpio [MODDIR [OVERLAY]]: a busybox
 # initramfs with vm/init, the test binaries of TESTDIR under /tests and PLAN
 # as /plan; with MODDIR (a distribution kernel's modules_install), its
-# lib/modules and vm/distro-modules.sh; with OVERLAY, a directory whose
-# contents are added at / (the arm64-qemu machine's L1 userspace).
+# lib/modules and vm/distro-modules.sh; with OVERLAY, directories
+# (colon-separated) whose contents are added at / (the arm64-qemu machine's
+# L1 userspace).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 arch=$1 tests=$2 plan=$3 outf=$4 mods=${5:-} overlay=${6:-}
@@ -24,7 +25,11 @@ cp "$TOP/vm/init" "$r/init"
 chmod +x "$r/init"
 cp "$plan" "$r/plan"
 [ -d "$tests" ] && cp -a "$tests"/. "$r/tests/"
-[ -n "$overlay" ] && cp -a "$overlay"/. "$r/"
+if [ -n "$overlay" ]; then
+	IFS=: read -r -a dirs <<< "$overlay"
+	for d in "${dirs[@]}"; do cp -a "$d"/. "$r/"; done
+	rm -f "$r/.done"
+fi
 if [ -n "$mods" ] && [ -d "$mods/lib/modules" ]; then
 	mkdir -p "$r/lib"
 	cp -a "$mods/lib/modules" "$r/lib/"

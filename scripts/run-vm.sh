@@ -143,8 +143,6 @@ if [ "$base_m" = arm64-qemu ]; then
 	[ -x "$vroot/usr/bin/qemu-system-aarch64" ] || die "no L1 userspace ($vroot)"
 	overlay=$(mktemp -d)
 	trap 'rm -rf "$overlay"' EXIT
-	cp -a "$vroot"/. "$overlay/"
-	rm -f "$overlay/.done"
 	mkdir -p "$overlay"/{l2,tests} "$overlay/l2/root"/{bin,dev,proc,sys,tmp}
 	cp "$kernel" "$overlay/l2/Image"
 	cp "$CACHE/busybox-arm64/bin/busybox" "$overlay/l2/root/bin/"
@@ -159,7 +157,7 @@ if [ "$base_m" = arm64-qemu ]; then
 fi
 # A distribution kernel's modules (build.sh installs them) go in too.
 bash "$TOP/scripts/initramfs.sh" "$arch" "$build/$arch/tests" "$res/$m.plan" "$res/$m.cpio" \
-	"$build/$arch/modules" "$overlay"
+	"$build/$arch/modules" "${overlay:+$vroot:$overlay}"
 
 # The whole VM gets the sum of its suites' timeouts plus boot time.
 tmo=$(awk -v b=$boot '$1 !~ /^#/ {s += $2} END {print s + b}' "$res/$m.plan")
