@@ -8,6 +8,7 @@
 #   make test-mock    rebuild the dev tree (x86_64) and rerun the mock selftests
 #   make test-qemu    the real VMM (QEMU 11.1, nested) on the dev tree
 #   make bench        the VMM's hot paths, series against mainline 7.3
+#   make bench-profile  where a kernel spends one of them (MACHINE, OP)
 #   make check-debug  every machine on the debug kernels (slow; not in check)
 #   make fuzz         a long fuzz run on the debug kernel (FUZZ_SECS, FUZZ_SEED)
 #   make bisect       build every prefix of the series (slow; not in check)
@@ -24,7 +25,8 @@ DEV_TREE := $(LINUX_TREE)
 endif
 
 .PHONY: all demo check check-debug fuzz deps base tree export build build-dev test-mock \
-	test-machine test-qemu test-debug bench bisect checkpatch help clean-results
+	test-machine test-qemu test-debug bench bench-profile bisect checkpatch help \
+	clean-results
 
 all: demo
 
@@ -79,6 +81,12 @@ test-qemu: deps
 # (not in make check: see README, Times)
 bench: deps
 	@bash scripts/bench.sh
+
+# One operation of bench/ sampled (after a make bench or make check):
+# make bench-profile MACHINE=arm64-smmu OP=vsmmu_invalidate_256 KERNEL=mainline
+bench-profile: deps
+	@bash scripts/bench-profile.sh $(or $(MACHINE),x86-mock) $(or $(OP),floor) \
+		$(or $(KERNEL),series) $(or $(N),100000)
 
 # The same, on the dev tree built with the debug tools (configs/debug.config:
 # KASAN, UBSAN, lockdep, kmemleak, ...) in its own build directory:

@@ -72,7 +72,8 @@ arm64-smmu)
 	plan="#kunit arm-smmu-v3-kunit-test
 $mock
 edu_dma 180 ./iommufd_edu_dma
-$(mainline_plan arm64)" ;;
+$(mainline_plan arm64)
+$(bench_plan arm64)" ;;
 arm64-distro)
 	# The distribution kernel (BUILD_FLAVOUR=distro: Debian's config,
 	# iommufd and VFIO as modules): arm64-smmu's machine; the modules are
