@@ -6,7 +6,8 @@
 # mock driver; arm64-smmu: the mock, and the vSMMU of QEMU's SMMUv3 with
 # edu through VFIO) under QEMU's -icount (guest time counts guest
 # instructions: shift=0, 1 ns per instruction, sleep=off), BENCH_RUNS runs
-# each (default 3) of BENCH_N repetitions per operation (default 1000).
+# each (default 3); in a run, each operation is timed in 5 rounds of
+# BENCH_N repetitions (default 1000) and the median round counts.
 # BENCH_MACHINES picks machines.  Prints one table (the median of the runs;
 # spread = (max - min) / median, which must stay within 2%) and keeps it
 # and the raw consoles in $CACHE/results-bench.
