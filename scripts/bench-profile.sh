@@ -40,7 +40,7 @@ cp "$res/bin/iommufd_bench" "$b/$a/tests/mainline/"
 
 sock=$res/qmp.sock
 PLAN="profile 3600 cd mainline && ./iommufd_bench -o $op -n $n" \
-QEMU_EXTRA="-icount shift=0,sleep=off -qmp unix:$sock,server=on,wait=off" \
+QEMU_EXTRA="-icount shift=0,sleep=off -smp 1 -qmp unix:$sock,server=on,wait=off" \
 	bash "$TOP/scripts/run-vm.sh" "$m" "$b" "$res" >/dev/null 2>&1 &
 vm=$!
 python3 - "$sock" "$res/$m.log" "$b/$a/kernel/System.map" "$op" "$res/samples" <<'PY'

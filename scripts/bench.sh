@@ -5,7 +5,9 @@
 # with the same fragments, each booted on the same machines (x86-mock: the
 # mock driver; arm64-smmu: the mock, and the vSMMU of QEMU's SMMUv3 with
 # edu through VFIO) under QEMU's -icount (guest time counts guest
-# instructions: shift=0, 1 ns per instruction, sleep=off), BENCH_RUNS runs
+# instructions: shift=0, 1 ns per instruction, sleep=off) with one vCPU
+# (with two, a kernel's results move from boot to boot: the other CPU's
+# work lands in the timed loops differently), BENCH_RUNS runs
 # each (default 3); in a run, each operation is timed in 5 rounds of
 # BENCH_N repetitions (default 1000) and the median round counts.
 # BENCH_MACHINES picks machines.  Prints one table (the median of the runs;
@@ -82,7 +84,7 @@ for m in $machines; do
 		for r in $(seq 1 "$runs"); do
 			log "make bench: $m, $k, run $r"
 			PLAN="bench 3600 cd mainline && ./iommufd_bench -n $n" \
-			QEMU_EXTRA="-icount shift=0,sleep=off" \
+			QEMU_EXTRA="-icount shift=0,sleep=off -smp 1" \
 				bash "$TOP/scripts/run-vm.sh" "$m" "$b" "$res/$m-$k-$r" >/dev/null 2>&1 || true
 			cp "$res/$m-$k-$r/$m.log" "$res/$m-$k-$r.log"
 		done
