@@ -237,13 +237,14 @@ static int replace(__u32 pt_id)
 	return replace_dev(stdev, pt_id);
 }
 
-static int viommu_alloc(__u32 *id)
+/* A vIOMMU of @type of device @dev_id over the nest parent @hwpt_id */
+static int viommu_alloc_of(__u32 type, __u32 dev_id, __u32 hwpt_id, __u32 *id)
 {
 	struct iommu_viommu_alloc cmd = {
 		.size = sizeof(cmd),
-		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
-		.dev_id = idev,
-		.hwpt_id = parent,
+		.type = type,
+		.dev_id = dev_id,
+		.hwpt_id = hwpt_id,
 	};
 
 	if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &cmd))
@@ -252,13 +253,20 @@ static int viommu_alloc(__u32 *id)
 	return 0;
 }
 
-static int vdevice_alloc(__u32 viommu_id, __u32 *id)
+/* The first mock device's mock vIOMMU over the nest parent */
+static int viommu_alloc(__u32 *id)
+{
+	return viommu_alloc_of(IOMMU_VIOMMU_TYPE_SELFTEST, idev, parent, id);
+}
+
+static int vdevice_alloc(__u32 viommu_id, __u32 dev_id, __u64 virt_id,
+			 __u32 *id)
 {
 	struct iommu_vdevice_alloc cmd = {
 		.size = sizeof(cmd),
 		.viommu_id = viommu_id,
-		.dev_id = idev,
-		.virt_id = VIRT_ID,
+		.dev_id = dev_id,
+		.virt_id = virt_id,
 	};
 
 	if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd))
@@ -519,27 +527,17 @@ static void bench_pasid(void)
 /* A vIOMMU and a vDEVICE (of the third device), allocated and destroyed */
 static void bench_viommu_vdevice(void)
 {
-	struct iommu_viommu_alloc va = {
-		.size = sizeof(va),
-		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
-		.dev_id = idev3,
-		.hwpt_id = parent,
-	};
-	struct iommu_vdevice_alloc vd = {
-		.size = sizeof(vd),
-		.dev_id = idev3,
-		.virt_id = VIRT_ID + 1,
-	};
 	unsigned int i;
+	__u32 vi, vd;
 	long long t;
 
 	t = now_ns();
 	for (i = 0; i < reps; i++) {
-		if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &va))
+		if (viommu_alloc_of(IOMMU_VIOMMU_TYPE_SELFTEST, idev3, parent,
+				    &vi))
 			return (void)fail("viommu_vdevice");
-		vd.viommu_id = va.out_viommu_id;
-		if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &vd) ||
-		    destroy(vd.out_vdevice_id) || destroy(va.out_viommu_id))
+		if (vdevice_alloc(vi, idev3, VIRT_ID + 1, &vd) || destroy(vd) ||
+		    destroy(vi))
 			return (void)fail("viommu_vdevice");
 	}
 	report("viommu_vdevice", now_ns() - t, reps, 1);
@@ -607,18 +605,9 @@ static void bench_mem(void)
 	mem_result("mem_viommu", before, nv, n);
 
 	before = slab_bytes();
-	for (nvd = 0; nvd < nd; nvd++) {
-		struct iommu_vdevice_alloc cmd = {
-			.size = sizeof(cmd),
-			.viommu_id = viommu,
-			.dev_id = dev[nvd],
-			.virt_id = 0x1000 + nvd,
-		};
-
-		if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &cmd))
+	for (nvd = 0; nvd < nd; nvd++)
+		if (vdevice_alloc(viommu, dev[nvd], 0x1000 + nvd, &vd[nvd]))
 			break;
-		vd[nvd] = cmd.out_vdevice_id;
-	}
 	mem_result("mem_vdevice", before, nvd, n);
 
 	before = slab_bytes();
@@ -836,14 +825,6 @@ static int vsmmu_setup(const char **why)
 		.size = sizeof(np),
 		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
 	};
-	struct iommu_viommu_alloc va = {
-		.size = sizeof(va),
-		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-	};
-	struct iommu_vdevice_alloc vd = {
-		.size = sizeof(vd),
-		.virt_id = EDU_VSID,
-	};
 	__u64 *cd;
 
 	e.fd = edu_open(why);
@@ -879,16 +860,10 @@ static int vsmmu_setup(const char **why)
 	if (ioctl(fd, IOMMU_HWPT_ALLOC, &np) || edu_attach(np.out_hwpt_id))
 		return -1;
 	e.parent = np.out_hwpt_id;
-	va.dev_id = e.devid;
-	va.hwpt_id = e.parent;
-	if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &va))
+	if (viommu_alloc_of(IOMMU_VIOMMU_TYPE_ARM_SMMUV3, e.devid, e.parent,
+			    &e.viommu) ||
+	    vdevice_alloc(e.viommu, e.devid, EDU_VSID, &e.vdev))
 		return -1;
-	e.viommu = va.out_viommu_id;
-	vd.viommu_id = e.viommu;
-	vd.dev_id = e.devid;
-	if (ioctl(fd, IOMMU_VDEVICE_ALLOC, &vd))
-		return -1;
-	e.vdev = vd.out_vdevice_id;
 	if (vste_alloc(&e.nested) || edu_attach(e.nested))
 		return -1;
 	return 0;
@@ -1006,7 +981,7 @@ int main(int argc, char **argv)
 		return fail("setup: nest parent"), 1;
 	if (replace_dev(stdev3, parent))
 		return fail("setup: nest parent (third device)"), 1;
-	if (viommu_alloc(&viommu) || vdevice_alloc(viommu, &vdev))
+	if (viommu_alloc(&viommu) || vdevice_alloc(viommu, idev, VIRT_ID, &vdev))
 		return fail("setup: vIOMMU"), 1;
 	if (nested_alloc(&nested) || replace(nested))
 		return fail("setup: nested HWPT"), 1;
